@@ -1,0 +1,50 @@
+# waent.onprem — developer entry points. `make lab` and `make test` do everything on a fresh
+# Debian 12 machine (they run `make setup` first).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ENV := source scripts/env.sh &&
+# Molecule scenarios to run (default: every scenario under extensions/molecule).
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
+
+.PHONY: help setup images lab lab-destroy test lint sanity units molecule changelog clean
+
+help:
+	@echo "make setup        install packages, podman config, toolchain venv, collections"
+	@echo "make images       build the lab base image (cached by recipe hash)"
+	@echo "make lab          setup + images + lab hosts + converge site.yml + report"
+	@echo "make lab-destroy  remove the lab's containers and networks (and nothing else)"
+	@echo "make test         setup + images + lint + sanity + units + molecule"
+	@echo "make lint|sanity|units|molecule [SCENARIOS='timesync ...']"
+
+setup:
+	@bash scripts/setup.sh
+
+images: setup
+	@bash tests/lab/build-image.sh
+
+lab: images
+	@$(ENV) bash tests/lab/lab.sh up
+
+lab-destroy:
+	@$(ENV) bash tests/lab/lab.sh destroy
+
+test: images
+	@bash scripts/test.sh all
+
+lint: setup
+	@bash scripts/test.sh lint
+
+sanity: setup
+	@bash scripts/test.sh sanity
+
+units: setup
+	@bash scripts/test.sh units
+
+molecule: images
+	@SCENARIOS="$(SCENARIOS)" bash scripts/test.sh molecule
+
+changelog: setup
+	@$(ENV) antsibull-changelog lint
+
+clean:
+	rm -rf .cache tests/output

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# make test and its parts. Every step runs even when an earlier one failed; the summary
+# lists each step with its time, and the exit status is non-zero when any step failed.
+#   usage: test.sh all|lint|sanity|units|integration|molecule
+set -uo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "$0")/env.sh"
+cd "$WAENT_ROOT" || exit 1
+PYV=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+results=()
+passed=0
+failed=0
+
+step() {  # step NAME COMMAND...
+  local name=$1; shift
+  local t0 rc
+  t0=$(date +%s)
+  printf '\n===== %s =====\n' "$name"
+  "$@"; rc=$?
+  local dt=$(( $(date +%s) - t0 ))
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1)); results+=("PASS  ${dt}s  $name")
+  else
+    failed=$((failed + 1)); results+=("FAIL  ${dt}s  $name (exit $rc)")
+  fi
+}
+
+# ansible-test needs the collection at a real path inside an ansible_collections tree, with
+# its dependencies as siblings: copy what git knows about (tracked or not ignored).
+sync_test_tree() {
+  local dest="$WAENT_DEPS/ansible_collections/waent/onprem"
+  rm -rf "$dest" && mkdir -p "$dest"
+  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
+  echo "$dest"
+}
+
+run_lint() {
+  ruff check plugins tests scripts benchmarks extensions && \
+  ansible-lint --profile production && \
+  antsibull-changelog lint
+}
+
+run_sanity() {
+  local tree
+  tree=$(sync_test_tree)
+  (cd "$tree" && ansible-test sanity --venv --python "$PYV" --color no)
+}
+
+run_units() {
+  python -m pytest -q -n 2 -p no:cacheprovider tests/unit
+  local rc=$?
+  [ "$rc" -eq 5 ] && { echo "no unit tests collected"; return 1; }
+  return $rc
+}
+
+run_integration() {
+  local targets
+  targets=$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort)
+  [ -z "$targets" ] && { echo "no integration targets"; return 0; }
+  local tree
+  tree=$(sync_test_tree)
+  # shellcheck disable=SC2086
+  (cd "$tree" && ansible-test integration --local --python "$PYV" --color no $targets)
+}
+
+run_scenario() {
+  (cd extensions && molecule test -s "$1")
+}
+
+what=${1:-all}
+case "$what" in
+  lint|all) step lint run_lint ;;&
+  sanity|all) step sanity run_sanity ;;&
+  units|all) step units run_units ;;&
+  integration|all) step integration run_integration ;;&
+  molecule|all)
+    for s in ${SCENARIOS:-$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename)}; do
+      step "molecule $s" run_scenario "$s"
+    done ;;
+  lint|sanity|units|integration|molecule|all) ;;
+  *) echo "usage: $0 all|lint|sanity|units|integration|molecule" >&2; exit 2 ;;
+esac
+
+printf '\n===== summary =====\n'
+printf '%s\n' "${results[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
