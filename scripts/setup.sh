@@ -13,18 +13,20 @@ quiet_pip() { grep -v "is ignored: it is neither a file nor a directory" || true
 
 PY=${PY:-/usr/bin/python3}
 ANSIBLE_BUNDLE=${ANSIBLE_BUNDLE:-12.3.0}
-COLLECTIONS="containers.podman ansible.posix community.general community.crypto community.docker community.mysql community.postgresql"
-APT_PACKAGES="podman runc crun netavark aardvark-dns debootstrap openssl make git rsync shellcheck python3-venv python3-dev gcc iproute2 iptables"
+COLLECTIONS=(containers.podman ansible.posix community.general community.crypto community.docker community.mysql community.postgresql)
+APT_PACKAGES=(podman runc crun netavark aardvark-dns uidmap fuse-overlayfs debootstrap openssl make git rsync
+              shellcheck python3-venv python3-dev gcc iproute2 iptables)
 
-# 1. Debian packages
-missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $APT_PACKAGES 2>/dev/null | awk '$2 != "installed" {print $1}' || true)
-for p in $APT_PACKAGES; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-missing=$(echo "$missing" | xargs -n1 2>/dev/null | sort -u | xargs)
-if [ -n "$missing" ]; then
-  log "installing Debian packages: $missing"
-  if [ "$(id -u)" -ne 0 ]; then echo "setup must run as root to install: $missing" >&2; exit 1; fi
+# 1. Debian packages (with their recommends: that is the set verified on this machine class)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "setup must run as root to install: ${missing[*]}" >&2; exit 1; fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # 2. podman defaults this machine class needs (cgroup v1 hybrid, no systemd as PID 1)
@@ -46,14 +48,14 @@ if [ "$(cat "$WAENT_VENV/.stamp" 2>/dev/null)" != "$req_hash" ]; then
 fi
 
 # 4. dependency collections from the `ansible` wheel (no Galaxy here)
-col_stamp="$ANSIBLE_BUNDLE $COLLECTIONS"
+col_stamp="$ANSIBLE_BUNDLE ${COLLECTIONS[*]}"
 if [ "$(cat "$WAENT_DEPS/.stamp" 2>/dev/null)" != "$col_stamp" ]; then
-  log "unpacking collections from ansible==$ANSIBLE_BUNDLE: $COLLECTIONS"
+  log "unpacking collections from ansible==$ANSIBLE_BUNDLE: ${COLLECTIONS[*]}"
   dl=$(mktemp -d)
   "$WAENT_VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$ANSIBLE_BUNDLE" 2>&1 | quiet_pip
   rm -rf "$WAENT_DEPS"
   mkdir -p "$WAENT_DEPS/ansible_collections"
-  "$WAENT_VENV/bin/python" - "$dl"/ansible-*.whl "$WAENT_DEPS" $COLLECTIONS <<'PY'
+  "$WAENT_VENV/bin/python" - "$dl"/ansible-*.whl "$WAENT_DEPS" "${COLLECTIONS[@]}" <<'PY'
 import sys
 import zipfile
 whl, dest, cols = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -74,7 +76,7 @@ ln -sfn "$WAENT_ROOT" "$WAENT_SELF/ansible_collections/waent/onprem"
 # 6. ansible-test: offline stand-in for its get-pip download
 at_dir=$("$WAENT_VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
 pipv=$(grep -oP "pip='\K[0-9.]+" "$at_dir/_internal/python_requirements.py" | head -1)
-install -d ~/.ansible/test/cache
-install -m 0644 scripts/get_pip_shim.py ~/.ansible/test/cache/get_pip_${pipv//./_}.py
+install -d "$HOME/.ansible/test/cache"
+install -m 0644 scripts/get_pip_shim.py "$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py"
 
 log "done in $(( $(date +%s) - t0 )) s"

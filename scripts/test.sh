@@ -67,19 +67,29 @@ run_scenario() {
   (cd extensions && molecule test -s "$1")
 }
 
+scenarios() {
+  if [ -n "${SCENARIOS:-}" ]; then
+    echo "$SCENARIOS"
+  else
+    find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -rn1 basename | sort
+  fi
+}
+
 what=${1:-all}
 case "$what" in
-  lint|all) step lint run_lint ;;&
-  sanity|all) step sanity run_sanity ;;&
-  units|all) step units run_units ;;&
-  integration|all) step integration run_integration ;;&
-  molecule|all)
-    for s in ${SCENARIOS:-$(ls extensions/molecule/*/molecule.yml 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename)}; do
-      step "molecule $s" run_scenario "$s"
-    done ;;
-  lint|sanity|units|integration|molecule|all) ;;
+  all|lint|sanity|units|integration|molecule) ;;
   *) echo "usage: $0 all|lint|sanity|units|integration|molecule" >&2; exit 2 ;;
 esac
+want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
+want lint && step lint run_lint
+want sanity && step sanity run_sanity
+want units && step units run_units
+want integration && step integration run_integration
+if want molecule; then
+  for s in $(scenarios); do
+    step "molecule $s" run_scenario "$s"
+  done
+fi
 
 printf '\n===== summary =====\n'
 printf '%s\n' "${results[@]}"

@@ -5,7 +5,6 @@
 #   usage: build-image.sh [IMAGE]        (default localhost/waent-lab:bookworm)
 set -euo pipefail
 IMAGE=${1:-${WAENT_LAB_IMAGE:-localhost/waent-lab:bookworm}}
-HERE=$(cd "$(dirname "$0")" && pwd)
 # Everything every lab host needs: systemd as init, Python for Ansible, the tools the roles
 # manage (chrony, nftables) and the probes use (openssl, curl, nc), libfaketime for the
 # deliberately wrong NTP source of the negative time-sync tests.
