@@ -42,7 +42,9 @@ attributes:
     details: Reports per item what would change and why, with the facts known before generation.
   diff_mode:
     support: full
-    details: The diff holds parsed facts per item (subject, SANs, not_after, serial, fingerprint, key type, reason), never key or PEM bytes.
+    details:
+      - The diff holds parsed facts per item (subject, SANs, not_after, serial, fingerprint, key type, reason),
+        never key or PEM bytes.
   idempotent:
     support: full
     details:
@@ -481,8 +483,14 @@ backup_files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
-_KEY_TYPES = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
+from ansible.module_utils.common.text.converters import to_native
+from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import check_cryptography
+from ansible_collections.waent.onprem.plugins.module_utils._pki import (
+    KEY_TYPES,
+    PkiError,
+    PkiManager,
+    validate_certificates,
+)
 
 
 def argument_spec():
@@ -495,7 +503,7 @@ def argument_spec():
             options=dict(
                 name=dict(type="str", default="ca"),
                 common_name=dict(type="str", default="waent.onprem internal CA"),
-                key_type=dict(type="str", choices=_KEY_TYPES, default="ec-p256"),
+                key_type=dict(type="str", choices=list(KEY_TYPES), default="ec-p256"),
                 validity_days=dict(type="int", default=3650),
                 renew_before=dict(type="int", default=90),
                 replace=dict(type="str", choices=["never", "when_needed", "always"], default="never"),
@@ -512,7 +520,7 @@ def argument_spec():
                 dns=dict(type="list", elements="str", default=[]),
                 ip=dict(type="list", elements="str", default=[]),
                 usage=dict(type="str", choices=["server", "client", "both"], default="server"),
-                key_type=dict(type="str", choices=_KEY_TYPES, default="ec-p256"),
+                key_type=dict(type="str", choices=list(KEY_TYPES), default="ec-p256"),
                 validity_days=dict(type="int", default=365),
                 renew_before=dict(type="int", default=30),
                 signed_by=dict(type="str"),
@@ -546,13 +554,43 @@ def argument_spec():
     )
 
 
+def run_validate(module):
+    results, messages = validate_certificates(module.params)
+    if messages and module.params["fail_on_invalid"]:
+        module.fail_json(
+            msg=f"{len(messages)} certificate check(s) failed: " + "; ".join(messages),
+            changed=False,
+            certificates=results,
+        )
+    module.exit_json(changed=False, certificates=results)
+
+
+def run_present(module):
+    manager = PkiManager(module.params, check_mode=module.check_mode)
+    result = manager.run()
+    for warning in manager.warnings:
+        module.warn(warning)
+    if module._diff:
+        result["diff"] = manager.diff
+    module.exit_json(**result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
         required_if=[("state", "validate", ["ca_bundle"])],
         supports_check_mode=True,
     )
-    module.fail_json(msg="waent.onprem.pki: backend not implemented yet")
+    check_cryptography(module)
+    try:
+        if module.params["state"] == "validate":
+            run_validate(module)
+        else:
+            run_present(module)
+    except PkiError as exc:
+        module.fail_json(msg=to_native(exc))
+    except OSError as exc:
+        module.fail_json(msg=f"file system error: {to_native(exc)}")
 
 
 if __name__ == "__main__":
