@@ -1,0 +1,471 @@
+# Copyright (c) 2026 waent.onprem developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import datetime
+import os
+import stat
+import string
+
+import pytest
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets as s
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.timezone.utc)  # noqa: UP017
+
+
+def specs(*items):
+    return s.normalize_specs([dict(item) for item in items])
+
+
+def make(**items):
+    """A bundle created at NOW for the given name=policy pairs."""
+    planned = s.plan({}, specs(*({"name": n, "policy": p} for n, p in items.items())), now=NOW)
+    return planned.entries
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@pytest.mark.parametrize("name", s.BUILTIN_POLICIES)
+def test_builtin_generates_valid_values(name):
+    policy = s.BUILTIN_POLICIES[name]()
+    for _ in range(50):
+        value = policy.generate()
+        assert len(value) == policy.length
+        assert policy.violations(value) == []
+        assert set(value) <= set(policy.alphabet)
+
+
+def test_generated_values_differ():
+    policy = s.BUILTIN_POLICIES["wa_secret"]()
+    assert len({policy.generate() for _ in range(20)}) == 20
+
+
+def test_jwt_key_is_64_alphanumerics():
+    policy = s.BUILTIN_POLICIES["jwt_key"]()
+    value = policy.generate()
+    assert len(value) == 64 and value.isalnum() and value.isascii()
+    assert "longer than the maximum length 64" in policy.violations(value + "a")[0]
+    assert policy.violations(value[:-1] + "-") == ["contains characters outside the policy's alphabet (punctuation)"]
+
+
+@pytest.mark.parametrize("char", list("?{}&~!()^=") + [" ", "'", '"', "\\", ";", "#", "$", "`"])
+def test_db_password_rejects_vendor_and_env_breaking_chars(char):
+    policy = s.BUILTIN_POLICIES["db_password"]()
+    value = "Aa1-" + "x" * 10 + char
+    broken = policy.violations(value)
+    assert len(broken) == 1 and "forbids" in broken[0]
+    # the message lists the rule's set, so it is the same whatever the offending char
+    assert broken == policy.violations("Aa1-" + "y" * 10 + "?")
+
+
+def test_db_password_bounds():
+    policy = s.BUILTIN_POLICIES["db_password"]()
+    assert policy.violations("Aa1-xyz")[0] == "shorter than the minimum length 8"
+    assert policy.violations("Aa1-" + "x" * 38) == ["longer than the maximum length 41"]
+    assert policy.violations("Aa1-" + "x" * 37) == []
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    ("aaaaaaa1!", "needs at least one uppercase character"),
+    ("AAAAAAA1!", "needs at least one lowercase character"),
+    ("AAAAaaaa!", "needs at least one digit character"),
+    ("AAAAaaaa1", "needs at least one special"),
+    ("Aa1!", "shorter than the minimum length 8"),
+    ("Aa1!" * 17, "longer than the maximum length 64"),
+    ("Aa1! bcdef", "outside the policy's alphabet (space)"),
+    ("Aa1!bcdéf", "outside the policy's alphabet (non-ASCII character)"),
+])
+def test_admin_password_rules(value, rule):
+    broken = s.BUILTIN_POLICIES["admin_password"]().violations(value)
+    assert any(rule in b for b in broken), broken
+
+
+def test_admin_password_accepts_every_documented_special():
+    policy = s.BUILTIN_POLICIES["admin_password"]()
+    for char in s.ADMIN_SPECIALS:
+        assert policy.violations("Abcdef1" + char) == [], char
+
+
+def test_wa_secret_low_diversity_rejected():
+    policy = s.BUILTIN_POLICIES["wa_secret"]()
+    assert "distinct" in policy.violations("Ab1" * 20)[-1]
+
+
+def test_violations_non_string():
+    assert s.BUILTIN_POLICIES["jwt_key"]().violations(1234) == ["must be a string"]
+
+
+def test_custom_policy():
+    policy = s.build_policy({"name": "t", "policy": "custom", "alphabet": "abc0123", "length": 12,
+                             "required": ["digit", "lower"]})
+    value = policy.generate()
+    assert len(value) == 12 and set(value) <= set("abc0123")
+    assert policy.violations("abcabcabcab0") == []
+    assert policy.violations("abc01") == ["shorter than the minimum length 12"]
+    assert "needs at least one digit character" in policy.violations("abcabcabcabc")
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"policy": "jwt_key", "length": 32}, "length 32 is outside 64-64 allowed by policy jwt_key"),
+    ({"policy": "db_password", "length": 50}, "outside 8-41"),
+    ({"policy": "db_password", "alphabet": "abc"}, "only apply to policy custom"),
+    ({"policy": "nope"}, "unknown policy nope"),
+    ({"policy": "custom", "alphabet": "a"}, "at least 2 distinct"),
+    ({"policy": "custom", "alphabet": "ab c"}, "visible ASCII"),
+    ({"policy": "custom", "alphabet": "abc", "required": ["digit"]}, "required class digit has no character"),
+    ({"policy": "custom", "required": ["bogus"]}, "required class bogus is not one of"),
+    ({"policy": "custom", "length": 2, "alphabet": "aA1", "required": ["lower", "upper", "digit"]},
+     "cannot hold one character"),
+    ({"policy": "custom", "length": 0}, "positive integer"),
+    ({"policy": "custom", "length": 5000}, "at most 1024"),
+])
+def test_bad_policy_options(spec, message):
+    with pytest.raises(s.PolicyError, match="secret t: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+        s.build_policy(dict(spec, name="t"))
+
+
+# Property-based: whatever the RNG gives, generated values satisfy their policy and any
+# string the policy accepts really has the properties the product relies on.
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(s.BUILTIN_POLICIES)), data=st.data())
+def test_property_generation_satisfies_policy(name, data):
+    policy = s.BUILTIN_POLICIES[name]()
+    length = data.draw(st.integers(min_value=max(policy.min_length, len(policy.required)),
+                                   max_value=policy.max_length))
+    value = policy.generate(length)
+    assert len(value) == length
+    assert policy.violations(value) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=80))
+def test_property_accepted_db_password_is_safe(value):
+    policy = s.BUILTIN_POLICIES["db_password"]()
+    if policy.violations(value):
+        return
+    assert 8 <= len(value) <= 41
+    assert not set(value) & set("?{}&~!()^= '\"\\;#$`")
+    assert all(0x21 <= ord(c) < 0x7F for c in value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(alphabet=string.printable + "é", min_size=0, max_size=70))
+def test_property_admin_password_matches_webapp_rule(value):
+    accepted = not s.BUILTIN_POLICIES["admin_password"]().violations(value)
+    webapp_rule = (8 <= len(value) <= 64
+                   and any(c.isdigit() for c in value) and any(c.isupper() for c in value)
+                   and any(c.islower() for c in value) and any(c in s.ADMIN_SPECIALS for c in value)
+                   and all(c in string.ascii_letters + string.digits + s.ADMIN_SPECIALS for c in value))
+    assert accepted == webapp_rule
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text(min_size=1, max_size=60))
+def test_property_messages_never_echo_value(value):
+    for name in s.BUILTIN_POLICIES:
+        for message in s.BUILTIN_POLICIES[name]().violations("Zq" + value + "Zq"):
+            assert "Zq" + value + "Zq" not in message
+
+
+@settings(max_examples=100, deadline=None)
+@given(alphabet=st.text(alphabet=string.ascii_letters + string.digits + "-_.", min_size=2, max_size=20),
+       length=st.integers(min_value=4, max_value=64))
+def test_property_custom_generation(alphabet, length):
+    if len(set(alphabet)) < 2:
+        return
+    policy = s.build_policy({"name": "c", "policy": "custom", "alphabet": alphabet, "length": length})
+    value = policy.generate()
+    assert len(value) == length and set(value) <= set(alphabet)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_normalize_specs_errors():
+    with pytest.raises(s.SecretError, match="listed twice"):
+        specs({"name": "a"}, {"name": "a"})
+    with pytest.raises(s.SecretError, match="needs a name"):
+        specs({"policy": "jwt_key"})
+    with pytest.raises(s.SecretError, match="max_age_days must be"):
+        specs({"name": "a", "max_age_days": 0})
+    with pytest.raises(s.SecretError, match="must be a list"):
+        s.normalize_specs("a")
+
+
+def test_empty_value_is_not_supplied():
+    assert specs({"name": "a", "value": ""})[0]["value"] is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, []), (False, []), (True, ["a", "b"]), ("all", ["a", "b"]), ("", []), ("b, a", ["b", "a"]),
+    (["a", "a"], ["a"]),
+])
+def test_normalize_names(value, expected):
+    assert s.normalize_names("rotate", value, ["a", "b"]) == expected
+
+
+def test_normalize_names_unknown():
+    with pytest.raises(s.SecretError, match="rotate names c, which is not one of the secrets"):
+        s.normalize_names("rotate", ["c"], ["a", "b"])
+    with pytest.raises(s.SecretError, match="list of secret names"):
+        s.normalize_names("rotate", 3, ["a"])
+    with pytest.raises(s.SecretError, match="list of secret names"):
+        s.normalize_names("rotate", [3], ["a"])
+
+
+# --------------------------------------------------------------------------- the predicate
+
+
+def test_predicate_missing():
+    spec = specs({"name": "a", "policy": "jwt_key"})[0]
+    assert s.needs_new_value(None, spec, [], NOW) == "missing"
+
+
+def test_predicate_keep():
+    entries = make(a="jwt_key")
+    spec = specs({"name": "a", "policy": "jwt_key", "max_age_days": 30})[0]
+    assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=29)) is None
+
+
+def test_predicate_rotate():
+    entries = make(a="jwt_key")
+    spec = specs({"name": "a", "policy": "jwt_key"})[0]
+    assert s.needs_new_value(entries["a"], spec, ["a"], NOW) == "rotate"
+
+
+def test_predicate_policy():
+    entries = make(a="custom")  # 32 alphanumerics: not a db_password (no special)
+    spec = specs({"name": "a", "policy": "db_password"})[0]
+    assert s.needs_new_value(entries["a"], spec, [], NOW) == "policy"
+
+
+def test_predicate_max_age():
+    entries = make(a="jwt_key")
+    spec = specs({"name": "a", "policy": "jwt_key", "max_age_days": 30})[0]
+    assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=30)) == "max_age"
+
+
+def test_predicate_max_age_counts_from_rotation():
+    entries = s.plan(make(a="jwt_key"), specs({"name": "a", "policy": "jwt_key"}), rotate=["a"],
+                     now=NOW + datetime.timedelta(days=20)).entries
+    spec = specs({"name": "a", "policy": "jwt_key", "max_age_days": 30})[0]
+    assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=31)) is None
+    assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=50)) == "max_age"
+
+
+def test_predicate_adopted_wins_over_rotate():
+    entries = make(a="jwt_key")
+    value = "A1" * 32
+    spec = specs({"name": "a", "policy": "custom", "value": value})[0]
+    assert s.needs_new_value(entries["a"], spec, ["a"], NOW) == "adopted"
+    same = specs({"name": "a", "policy": "jwt_key", "value": entries["a"]["value"]})[0]
+    assert s.needs_new_value(entries["a"], same, ["a"], NOW) is None
+
+
+# --------------------------------------------------------------------------- plan
+
+
+ALL = (
+    {"name": "wa_secret", "policy": "wa_secret"},
+    {"name": "jwt", "policy": "jwt_key"},
+    {"name": "db", "policy": "db_password"},
+    {"name": "admin", "policy": "admin_password"},
+)
+
+
+def test_plan_creates_then_is_idempotent():
+    first = s.plan({}, specs(*ALL), now=NOW)
+    assert first.changed and sorted(first.changed_names) == ["admin", "db", "jwt", "wa_secret"]
+    for name, item in first.results.items():
+        assert item["reason"] == "missing" and item["before"] is None
+        entry = first.entries[name]
+        assert entry["fingerprint"] == s.fingerprint(entry["value"])
+        assert entry["created"] == "2026-11-24T12:00:00Z" and entry.get("rotated") is None
+    second = s.plan(first.entries, specs(*ALL), now=NOW + datetime.timedelta(days=400))
+    assert not second.changed
+    assert second.entries == first.entries
+
+
+def test_plan_rotation_keeps_previous_then_drop():
+    first = s.plan({}, specs(*ALL), now=NOW).entries
+    later = NOW + datetime.timedelta(days=3)
+    rotated = s.plan(first, specs(*ALL), rotate=["db"], now=later)
+    assert rotated.changed_names == ["db"]
+    db = rotated.entries["db"]
+    assert db["value"] != first["db"]["value"]
+    assert db["previous"] == {"value": first["db"]["value"], "fingerprint": first["db"]["fingerprint"],
+                              "created": "2026-11-24T12:00:00Z", "retired": "2026-11-27T12:00:00Z"}
+    assert db["created"] == first["db"]["created"] and db["rotated"] == "2026-11-27T12:00:00Z"
+    assert rotated.results["db"]["after"]["previous"]["fingerprint"] == first["db"]["fingerprint"]
+    assert "value" not in rotated.results["db"]["after"]["previous"]
+    # kept across ordinary runs
+    again = s.plan(rotated.entries, specs(*ALL), now=later)
+    assert not again.changed and again.entries["db"]["previous"]["value"] == first["db"]["value"]
+    dropped = s.plan(again.entries, specs(*ALL), drop_previous=["db"], now=later)
+    assert dropped.changed_names == ["db"] and dropped.results["db"]["reason"] == "dropped_previous"
+    assert "previous" not in dropped.entries["db"] and dropped.entries["db"]["value"] == db["value"]
+    # dropping what is not there changes nothing
+    assert not s.plan(dropped.entries, specs(*ALL), drop_previous=["db", "jwt"], now=later).changed
+
+
+def test_plan_rotate_and_drop_together_keeps_the_value_just_replaced():
+    first = s.plan({}, specs(*ALL), now=NOW).entries
+    r1 = s.plan(first, specs(*ALL), rotate=["jwt"], now=NOW).entries
+    r2 = s.plan(r1, specs(*ALL), rotate=["jwt"], drop_previous=["jwt"], now=NOW)
+    assert r2.results["jwt"]["reason"] == "rotate"
+    assert r2.entries["jwt"]["previous"]["value"] == r1["jwt"]["value"]
+
+
+def test_plan_adopts_valid_value_and_rejects_invalid_without_echo():
+    first = s.plan({}, specs(*ALL), now=NOW).entries
+    good = "Str0ng!Passw0rd"
+    adopted = s.plan(first, specs({"name": "admin", "policy": "admin_password", "value": good}), now=NOW)
+    assert adopted.results["admin"]["reason"] == "adopted"
+    assert adopted.entries["admin"]["value"] == good
+    assert adopted.entries["admin"]["previous"]["value"] == first["admin"]["value"]
+    assert not s.plan(adopted.entries, specs({"name": "admin", "policy": "admin_password", "value": good}),
+                      now=NOW).changed
+    bad = "weakpassword"
+    with pytest.raises(s.SecretError) as err:
+        s.plan(first, specs({"name": "admin", "policy": "admin_password", "value": bad}), now=NOW)
+    message = str(err.value)
+    assert message.startswith("secret admin: the supplied value does not satisfy policy admin_password")
+    assert "uppercase" in message and "digit" in message and bad not in message
+
+
+def test_plan_policy_change_regenerates_and_keeps_previous():
+    first = s.plan({}, specs({"name": "x", "policy": "custom"}), now=NOW).entries
+    changed = s.plan(first, specs({"name": "x", "policy": "db_password"}), now=NOW)
+    assert changed.results["x"]["reason"] == "policy"
+    assert changed.entries["x"]["policy"] == "db_password"
+    assert changed.entries["x"]["previous"]["value"] == first["x"]["value"]
+
+
+def test_plan_policy_relabel_when_value_still_valid():
+    first = s.plan({}, specs({"name": "x", "policy": "jwt_key"}), now=NOW).entries
+    relabel = s.plan(first, specs({"name": "x", "policy": "custom", "length": 64}), now=NOW)
+    assert relabel.results["x"]["reason"] == "policy"
+    assert relabel.entries["x"]["value"] == first["x"]["value"]
+    assert relabel.entries["x"]["policy"] == "custom"
+
+
+def test_plan_hand_edited_value_is_adopted():
+    first = s.plan({}, specs(*ALL), now=NOW).entries
+    edited = {k: dict(v) for k, v in first.items()}
+    edited["jwt"]["value"] = string.ascii_letters + "0123456789AB"
+    result = s.plan(edited, specs(*ALL), now=NOW)
+    assert result.results["jwt"]["reason"] == "adopted"
+    assert result.entries["jwt"]["fingerprint"] == s.fingerprint(edited["jwt"]["value"])
+    assert "previous" not in result.entries["jwt"]
+
+
+def test_plan_keeps_unlisted_secrets():
+    first = s.plan({}, specs(*ALL), now=NOW).entries
+    result = s.plan(first, specs({"name": "jwt", "policy": "jwt_key"}), now=NOW)
+    assert not result.changed and set(result.entries) == {"wa_secret", "jwt", "db", "admin"}
+
+
+def test_metadata_never_has_value_unless_asked():
+    first = s.plan({}, specs(*ALL), now=NOW)
+    meta = s.metadata("db", first.entries["db"])
+    assert "value" not in meta and first.entries["db"]["value"] not in repr(meta)
+    assert s.metadata("db", first.entries["db"], include_value=True)["value"] == first.entries["db"]["value"]
+    assert s.metadata("db", None) is None
+
+
+# --------------------------------------------------------------------------- bundle model
+
+
+def test_render_parse_round_trip():
+    entries = s.plan({}, specs(*ALL), now=NOW).entries
+    entries = s.plan(entries, specs(*ALL), rotate=["db"], now=NOW).entries
+    data = s.render_bundle(entries)
+    assert data["format"] == s.BUNDLE_FORMAT and list(data["secrets"]) == sorted(entries)
+    assert s.parse_bundle(data) == {k: {f: v for f, v in e.items() if v is not None} for k, e in entries.items()}
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (None, "is empty"),
+    ([], "not a mapping"),
+    ({"format": "other/9", "secrets": {}}, "has format 'other/9'"),
+    ({"format": s.BUNDLE_FORMAT}, "has no secrets mapping"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": "x"}}, "secret a is not a mapping"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"fingerprint": "f", "created": "2026-01-01T00:00:00Z"}}},
+     "secret a is missing the field value"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "created": "2026-01-01T00:00:00Z"}}},
+     "secret a is missing the field fingerprint"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f"}}},
+     "secret a is missing the field created"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": 12, "fingerprint": "f", "created": "2026-01-01"}}},
+     "value is not a string"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "yesterday"}}},
+     "created is not an ISO 8601 timestamp"),
+    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "2026-01-01",
+                                                   "previous": {"fingerprint": "g"}}}},
+     "previous must be a mapping with a string value"),
+])
+def test_parse_bundle_errors(data, message):
+    with pytest.raises(s.BundleError, match=message):
+        s.parse_bundle(data, "b.yml")
+
+
+def test_parse_time():
+    assert s.parse_time("2026-11-24T12:00:00Z") == NOW
+    assert s.parse_time("2026-11-24T12:00:00") == NOW
+    assert s.parse_time("nope") is None and s.parse_time(None) is None
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_write_atomic_creates_dirs_and_modes(tmp_path):
+    target = tmp_path / "a" / "b" / "bundle.yml"
+    old_umask = os.umask(0o022)
+    try:
+        s.write_atomic(str(target), b"one")
+    finally:
+        os.umask(old_umask)
+    assert target.read_bytes() == b"one"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
+    s.write_atomic(str(target), b"two")
+    assert target.read_bytes() == b"two"
+    assert os.listdir(target.parent) == ["bundle.yml"]  # no temp file left behind
+    assert s.file_mode(str(target)) == 0o600
+    assert s.file_mode(str(tmp_path / "missing")) is None
+
+
+def test_write_atomic_keeps_existing_dir_mode(tmp_path):
+    (tmp_path / "d").mkdir(mode=0o755)
+    os.chmod(tmp_path / "d", 0o755)  # noqa: S103 - an operator-chosen, looser directory
+    s.write_atomic(str(tmp_path / "d" / "f"), b"x")
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+
+
+def test_write_atomic_failure_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "bundle.yml"
+    target.write_bytes(b"old")
+
+    def boom(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(s.os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        s.write_atomic(str(target), b"new")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["bundle.yml"]
+
+
+def test_read_bytes(tmp_path):
+    assert s.read_bytes(str(tmp_path / "none")) is None
+    (tmp_path / "f").write_bytes(b"abc")
+    assert s.read_bytes(str(tmp_path / "f")) == b"abc"
+    with pytest.raises(s.BundleError, match="cannot read"):
+        s.read_bytes(str(tmp_path))  # a directory
