@@ -140,12 +140,13 @@ class ActionModule(ActionBase):
                 "after_header": path,
                 "before": _diff_side(planned, names, "before", exists=exists, encrypted=encrypted_before,
                                      mode=mode_before),
-                "after": _diff_side(planned, names, "after", exists=True, encrypted=encrypt, mode=FILE_MODE),
+                "after": _diff_side(planned, names, "after", exists=True, encrypted=encrypt, mode=FILE_MODE,
+                                    check_mode=self._task.check_mode),
             }
         return result
 
 
-def _diff_side(planned, names, side, *, exists, encrypted, mode):
+def _diff_side(planned, names, side, *, exists, encrypted, mode, check_mode=False):
     """Metadata only: fingerprints, times and reasons, never a value."""
     if not exists:
         return {}
@@ -155,7 +156,10 @@ def _diff_side(planned, names, side, *, exists, encrypted, mode):
         if meta is None:
             continue
         meta = {k: v for k, v in meta.items() if k not in ("value", "age_days")}
-        if side == "after" and planned.results[name]["reason"]:
-            meta["reason"] = planned.results[name]["reason"]
+        reason = planned.results[name]["reason"]
+        if side == "after" and reason:
+            meta["reason"] = reason
+            if check_mode and reason in GENERATED:
+                meta["fingerprint"] = None
         out["secrets"][name] = meta
     return out

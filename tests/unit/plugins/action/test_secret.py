@@ -103,6 +103,7 @@ def test_action_check_real_idempotent(tmp_path):
     assert check["changed"] and not (tmp_path / "pki").exists()
     assert {m["reason"] for m in check["secrets"].values()} == {"missing"}
     assert all(m["fingerprint"] is None for m in check["secrets"].values())
+    assert all(m["fingerprint"] is None for m in check["diff"]["after"]["secrets"].values())
     real = run(tmp_path, args, diff=True)
     path = tmp_path / "pki" / "secrets.yml"
     assert real["changed"] and real["path"] == str(path) and not real["encrypted"]
