@@ -26,7 +26,7 @@ description:
     host roles can roll over without an outage, until O(drop_previous) names the secret (reason
     V(dropped_previous)). Only one previous value is kept; a second replacement overwrites it.
   - Returns metadata only (policy, created/rotated times, SHA-256 fingerprints, what changed and why). Values are
-    returned only for the secrets named in O(return_values); B(use C(no_log: true) on such a task). If you forget,
+    returned only for the secrets named in O(return_values); B(use C(no_log=true) on such a task). If you forget,
     the action hides the task output anyway and warns.
   - Operator-supplied values (O(secrets[].value), for example from extra vars or an AWX credential) are validated
     against the policy; a failing value is rejected with a message naming the secret and the broken rule, never
@@ -147,7 +147,7 @@ options:
     default: []
   return_values:
     description:
-      - Names of secrets whose current (and previous) value are returned in RV(secrets). Use C(no_log: true) on the
+      - Names of secrets whose current (and previous) value are returned in RV(secrets). Use C(no_log=true) on the
         task.
     type: list
     elements: str
@@ -171,7 +171,7 @@ notes:
   - Fingerprints are unsalted SHA-256 of the value, so that hosts and audits can compare a deployed value with the
     bundle without seeing it. For low-entropy values (a short password chosen by a person) a fingerprint allows
     offline guessing; generated values are long enough for this not to matter.
-  - Bundle format - a mapping C(format: waent.onprem.secret/1) and C(secrets), one mapping per secret with
+  - Bundle format - a mapping with the keys C(format) (value C(waent.onprem.secret/1)) and C(secrets), one mapping per secret with
     C(policy), C(value), C(fingerprint), C(created), C(rotated) and optionally C(previous) (C(value),
     C(fingerprint), C(created), C(retired)). Times are ISO 8601 UTC.
 seealso:

@@ -32,7 +32,7 @@ def make(**items):
 @pytest.mark.parametrize("name", s.BUILTIN_POLICIES)
 def test_builtin_generates_valid_values(name):
     policy = s.BUILTIN_POLICIES[name]()
-    for _ in range(50):
+    for _attempt in range(50):
         value = policy.generate()
         assert len(value) == policy.length
         assert policy.violations(value) == []
@@ -41,7 +41,7 @@ def test_builtin_generates_valid_values(name):
 
 def test_generated_values_differ():
     policy = s.BUILTIN_POLICIES["wa_secret"]()
-    assert len({policy.generate() for _ in range(20)}) == 20
+    assert len({policy.generate() for _attempt in range(20)}) == 20
 
 
 def test_jwt_key_is_64_alphanumerics():
