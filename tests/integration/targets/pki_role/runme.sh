@@ -6,7 +6,6 @@
 set -eux
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-PLAYBOOKS=$(cd ../../../../playbooks && pwd)
 pb() { ansible-playbook -i inventory.yml -e "pki_dir=$WORK/pki" "$@"; }
 no_changes() { ! grep -E '^[a-z0-9]+ +: .*changed=[1-9]' "$1"; }
 
@@ -29,14 +28,15 @@ pb renew.yml
 pb site.yml | tee "$WORK/after.log"
 no_changes "$WORK/after.log"
 
-# The entry points (AWX job templates): survey-style answers as extra vars.
-pb "$PLAYBOOKS/rotate_secrets.yml" -e '{"pki_rotate": ["wa_db_password"]}' | tee "$WORK/pb_rotate.log"
+# The entry points (AWX job templates), called as collection playbooks: survey-style
+# answers as extra vars.
+pb waent.onprem.rotate_secrets -e '{"pki_rotate": ["wa_db_password"]}' | tee "$WORK/pb_rotate.log"
 grep -E '^web1 +: .*changed=[1-9]' "$WORK/pb_rotate.log"
-pb "$PLAYBOOKS/rotate_secrets.yml" -e 'pki_drop_previous=all' | tee "$WORK/pb_drop.log"
-pb "$PLAYBOOKS/renew_certificates.yml" | tee "$WORK/pb_renew.log"
+pb waent.onprem.rotate_secrets -e 'pki_drop_previous=all' | tee "$WORK/pb_drop.log"
+pb waent.onprem.renew_certificates | tee "$WORK/pb_renew.log"
 no_changes "$WORK/pb_renew.log"
 # A bad survey answer is refused by the argument spec before anything changes.
-if pb "$PLAYBOOKS/rotate_secrets.yml" -e '{"pki_rotate": ["nope"]}' > "$WORK/bad.log" 2>&1; then
+if pb waent.onprem.rotate_secrets -e '{"pki_rotate": ["nope"]}' > "$WORK/bad.log" 2>&1; then
   exit 1
 fi
 grep -q "pki_rotate" "$WORK/bad.log"
