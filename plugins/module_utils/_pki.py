@@ -1123,3 +1123,36 @@ def validate_certificates(params, now=None):
         results.append(result)
         messages.extend("{} [rule {}]".format(f["msg"], f["rule"]) for f in failures)
     return results, messages
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def execute(params, check_mode=False, diff=False):
+    """Run the pki logic for validated module parameters.
+
+    Shared by the module (executed on the target) and the action plugin (executed in-process on
+    the controller when the target is the controller itself). Returns the result dict; a failure
+    has `failed: true` and `msg`; warnings are returned in `warnings` for the caller to emit."""
+    try:
+        if params.get("state") == "validate":
+            results, messages = validate_certificates(params)
+            if messages and params.get("fail_on_invalid", True):
+                return {
+                    "failed": True,
+                    "changed": False,
+                    "msg": f"{len(messages)} certificate check(s) failed: " + "; ".join(messages),
+                    "certificates": results,
+                }
+            return {"changed": False, "certificates": results}
+        manager = PkiManager(params, check_mode=check_mode)
+        result = manager.run()
+        if manager.warnings:
+            result["warnings"] = list(manager.warnings)
+        if diff:
+            result["diff"] = manager.diff
+        return result
+    except PkiError as exc:
+        return {"failed": True, "changed": False, "msg": str(exc)}
+    except OSError as exc:
+        return {"failed": True, "changed": False, "msg": f"file system error: {exc}"}

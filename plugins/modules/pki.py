@@ -483,14 +483,10 @@ backup_files:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import check_cryptography
-from ansible_collections.waent.onprem.plugins.module_utils._pki import (
-    KEY_TYPES,
-    PkiError,
-    PkiManager,
-    validate_certificates,
-)
+from ansible_collections.waent.onprem.plugins.module_utils._pki import KEY_TYPES, execute
+
+REQUIRED_IF = [("state", "validate", ["ca_bundle"])]
 
 
 def argument_spec():
@@ -554,43 +550,19 @@ def argument_spec():
     )
 
 
-def run_validate(module):
-    results, messages = validate_certificates(module.params)
-    if messages and module.params["fail_on_invalid"]:
-        module.fail_json(
-            msg=f"{len(messages)} certificate check(s) failed: " + "; ".join(messages),
-            changed=False,
-            certificates=results,
-        )
-    module.exit_json(changed=False, certificates=results)
-
-
-def run_present(module):
-    manager = PkiManager(module.params, check_mode=module.check_mode)
-    result = manager.run()
-    for warning in manager.warnings:
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = manager.diff
-    module.exit_json(**result)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
-        required_if=[("state", "validate", ["ca_bundle"])],
+        required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
     check_cryptography(module)
-    try:
-        if module.params["state"] == "validate":
-            run_validate(module)
-        else:
-            run_present(module)
-    except PkiError as exc:
-        module.fail_json(msg=to_native(exc))
-    except OSError as exc:
-        module.fail_json(msg=f"file system error: {to_native(exc)}")
+    result = execute(module.params, check_mode=module.check_mode, diff=module._diff)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
