@@ -28,6 +28,16 @@ pb renew.yml
 pb site.yml | tee "$WORK/after.log"
 no_changes "$WORK/after.log"
 
+# An operator-supplied Webapp certificate: validated, bundled, used instead of ours; one
+# that misses names fails the run.
+ansible-playbook -i inventory.yml -e "corp_dir=$WORK/corp" supplied.yml > "$WORK/supplied.log" 2>&1 || true
+cat "$WORK/supplied.log"
+grep -E '^web1 +: .*failed=1' "$WORK/supplied.log"
+grep -q 'subjectAltName does not cover web1, web1.app.example.test, 192.0.2.10' "$WORK/supplied.log"
+! grep -q 'the role accepted a certificate' "$WORK/supplied.log"
+test -e "$WORK/corp/deployment/secrets.yml"
+test ! -e "$WORK/corp/never"
+
 # The entry points (AWX job templates), called as collection playbooks: survey-style
 # answers as extra vars.
 pb waent.onprem.rotate_secrets -e '{"pki_rotate": ["wa_db_password"]}' | tee "$WORK/pb_rotate.log"
