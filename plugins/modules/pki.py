@@ -263,6 +263,13 @@ notes:
     with M(ansible.builtin.copy); the key files never need to leave the controller except to their host.
   - Certificates are compared by subject, SANs, usage, key type and issuer; a change of
     O(certificates[].validity_days) alone does not reissue a certificate.
+  - When the task's target is the controller itself (connection C(local), for example with
+    C(delegate_to=localhost), and no C(become)), an action plugin runs the same code in-process on the
+    controller instead of executing the module, which saves the fixed cost of a module run (see
+    C(benchmarks/README.md)). It then uses the controller's Python and C(cryptography). Set the variable
+    C(waent_onprem_pki_in_process=false) for the task to force a normal module execution.
+  - Give O(path) as an absolute path; relative paths depend on the working directory of the execution.
+  - A certificate never outlives its CA; its end of validity is capped at the CA's.
 seealso:
   - module: community.crypto.x509_certificate
   - module: community.crypto.x509_certificate_info
