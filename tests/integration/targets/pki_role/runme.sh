@@ -50,3 +50,16 @@ if pb waent.onprem.rotate_secrets -e '{"pki_rotate": ["nope"]}' > "$WORK/bad.log
   exit 1
 fi
 grep -q "pki_rotate" "$WORK/bad.log"
+
+# Once the controller has a vault password, the bundle gets encrypted (one change), stays
+# readable, and without the password the run stops with a clear message.
+printf 'pki-role-vault\n' > "$WORK/vault-pass"
+pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault.log"
+grep -E '^web1 +: .*changed=1 ' "$WORK/vault.log"
+head -c 14 "$WORK/pki/secrets.yml" | grep -q '^\$ANSIBLE_VAULT'
+pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault_idem.log"
+no_changes "$WORK/vault_idem.log"
+if pb site.yml > "$WORK/novault.log" 2>&1; then
+  exit 1
+fi
+grep -q 'vault-encrypted but no vault secret is configured' "$WORK/novault.log"
