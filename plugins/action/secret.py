@@ -76,7 +76,8 @@ class ActionModule(ActionBase):
         path = params["path"]
         if not os.path.isabs(path):
             path = os.path.join(self._loader.get_basedir(), path)
-        path = os.path.normpath(path)
+        # A symlinked bundle stays a symlink: read and replace its target.
+        path = os.path.realpath(path)
         specs = backend.normalize_specs(params["secrets"])
         names = [spec["name"] for spec in specs]
         rotate = backend.normalize_names("rotate", params["rotate"], names)
@@ -84,29 +85,30 @@ class ActionModule(ActionBase):
         return_values = backend.normalize_names("return_values", params["return_values"], names)
 
         vault = vault_bundle.VaultBundle.from_loader(self._loader, params["vault"], params.get("vault_id"))
-        raw = backend.read_bytes(path)
-        exists = raw is not None
-        encrypted_before = exists and vault_bundle.is_encrypted(raw)
-        current = vault.load(raw, path) if exists else {}
-        encrypt = vault.should_encrypt()
+        with backend.BundleLock(path):
+            raw = backend.read_bytes(path)
+            exists = raw is not None
+            encrypted_before = exists and vault_bundle.is_encrypted(raw)
+            current = vault.load(raw, path) if exists else {}
+            encrypt = vault.should_encrypt()
 
-        planned = backend.plan(current, specs, rotate=rotate, drop_previous=drop_previous)
-        file_reasons = []
-        if exists and encrypted_before != encrypt:
-            file_reasons.append("encrypted" if encrypt else "decrypted")
-        must_write = planned.changed or bool(file_reasons) or not exists
-        mode_before = backend.file_mode(path) if exists else None
-        fix_mode = exists and not must_write and mode_before != FILE_MODE
-        if fix_mode:
-            file_reasons.append("mode")
+            planned = backend.plan(current, specs, rotate=rotate, drop_previous=drop_previous)
+            file_reasons = []
+            if exists and encrypted_before != encrypt:
+                file_reasons.append("encrypted" if encrypt else "decrypted")
+            must_write = planned.changed or bool(file_reasons) or not exists
+            mode_before = backend.file_mode(path) if exists else None
+            fix_mode = exists and not must_write and mode_before != FILE_MODE
+            if fix_mode:
+                file_reasons.append("mode")
 
-        changed = must_write or fix_mode
-        if changed and not self._task.check_mode:
-            if must_write:
-                text = vault_bundle.dump_yaml(backend.render_bundle(planned.entries))
-                backend.write_atomic(path, vault.encrypt(text, encrypt), FILE_MODE, DIR_MODE)
-            else:
-                os.chmod(path, FILE_MODE)
+            changed = must_write or fix_mode
+            if changed and not self._task.check_mode:
+                if must_write:
+                    text = vault_bundle.dump_yaml(backend.render_bundle(planned.entries))
+                    backend.write_atomic(path, vault.encrypt(text, encrypt), FILE_MODE, DIR_MODE)
+                else:
+                    os.chmod(path, FILE_MODE)
 
         secrets_out = {}
         for name in names:

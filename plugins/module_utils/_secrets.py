@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime
 import errno
+import fcntl
 import hashlib
 import os
 import secrets as _secrets
 import stat
 import string
 import tempfile
+import time
 
 BUNDLE_FORMAT = "waent.onprem.secret/1"
 
@@ -547,6 +549,44 @@ def plan(current, specs, rotate=(), drop_previous=(), now=None):
 
 # ---------------------------------------------------------------------------------------
 # Files
+
+
+class BundleLock:
+    """Exclusive flock on the bundle's directory for a read-plan-write cycle.
+
+    Two runs at once (two AWX jobs on one bundle) would otherwise both read the old file
+    and the second write would silently undo the first one's rotation. A missing directory
+    means there is no bundle yet, so nothing to protect (and nothing is created to lock).
+    """
+
+    def __init__(self, path, timeout=60.0):
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.timeout = timeout
+        self.fd = None
+
+    def __enter__(self):
+        if not os.path.isdir(self.directory):
+            return self
+        self.fd = os.open(self.directory, os.O_RDONLY)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    self.fd = None
+                    raise BundleError(f"cannot lock {self.directory}: another run has held it for more than "
+                                      f"{self.timeout:.0f} s ({exc.strerror})") from None
+                time.sleep(0.2)
+
+    def __exit__(self, *exc_info):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+        return False
 
 
 def read_bytes(path):

@@ -206,3 +206,13 @@ def test_action_bad_arguments(tmp_path):
     assert result["failed"] and "rotate names nope" in result["msg"]
     result = run(tmp_path, {"path": str(tmp_path / "s.yml"), "secrets": [{"name": "a", "policy": "x"}]})
     assert result["failed"] and "policy" in result["msg"]
+
+
+def test_action_follows_a_symlinked_bundle(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    run(tmp_path, {"path": str(real / "s.yml"), "secrets": SECRETS})
+    (tmp_path / "link.yml").symlink_to(real / "s.yml")
+    result = run(tmp_path, {"path": str(tmp_path / "link.yml"), "secrets": SECRETS, "rotate": ["db"]})
+    assert result["changed"] and result["path"] == str(real / "s.yml")
+    assert (tmp_path / "link.yml").is_symlink()

@@ -469,3 +469,20 @@ def test_read_bytes(tmp_path):
     assert s.read_bytes(str(tmp_path / "f")) == b"abc"
     with pytest.raises(s.BundleError, match="cannot read"):
         s.read_bytes(str(tmp_path))  # a directory
+
+
+def test_bundle_lock_excludes_a_second_run(tmp_path):
+    path = str(tmp_path / "bundle.yml")
+    with s.BundleLock(path) as first:
+        assert first.fd is not None
+        with pytest.raises(s.BundleError, match="another run has held it"):
+            with s.BundleLock(path, timeout=0.3):
+                pass
+    with s.BundleLock(path):  # released
+        pass
+
+
+def test_bundle_lock_without_directory(tmp_path):
+    with s.BundleLock(str(tmp_path / "missing" / "bundle.yml")) as lock:
+        assert lock.fd is None
+    assert not (tmp_path / "missing").exists()
