@@ -34,7 +34,7 @@ ansible-playbook -i inventory.yml -e "corp_dir=$WORK/corp" supplied.yml > "$WORK
 cat "$WORK/supplied.log"
 grep -E '^web1 +: .*failed=1' "$WORK/supplied.log"
 grep -q 'subjectAltName does not cover web1, web1.app.example.test, 192.0.2.10' "$WORK/supplied.log"
-! grep -q 'the role accepted a certificate' "$WORK/supplied.log"
+if grep -q 'the role accepted a certificate' "$WORK/supplied.log"; then exit 1; fi
 test -e "$WORK/corp/deployment/secrets.yml"
 test ! -e "$WORK/corp/never"
 
@@ -56,7 +56,7 @@ grep -q "pki_rotate" "$WORK/bad.log"
 printf 'pki-role-vault\n' > "$WORK/vault-pass"
 pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault.log"
 grep -E '^web1 +: .*changed=1 ' "$WORK/vault.log"
-head -c 14 "$WORK/pki/secrets.yml" | grep -q '^\$ANSIBLE_VAULT'
+head -c 14 "$WORK/pki/secrets.yml" | grep -q '^.ANSIBLE_VAULT;'
 pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault_idem.log"
 no_changes "$WORK/vault_idem.log"
 if pb site.yml > "$WORK/novault.log" 2>&1; then
