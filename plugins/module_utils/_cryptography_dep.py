@@ -21,7 +21,6 @@ MINIMUM_CRYPTOGRAPHY_VERSION = "3.3"
 
 try:
     import cryptography
-    from cryptography import x509  # noqa: F401  (re-exported for callers)
 
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None

@@ -972,7 +972,7 @@ def build_chain(leaf, intermediates, anchors, now, max_depth=8):
     pool = list(intermediates) + list(anchors)
     chain = [leaf]
     current = leaf
-    for _ in range(max_depth):
+    for _depth in range(max_depth):
         if current.public_bytes(serialization.Encoding.DER) in anchor_der:
             return chain, None
         candidates = [c for c in pool if c.subject == current.issuer and signed_by(current, c)]
@@ -1008,6 +1008,10 @@ def build_chain(leaf, intermediates, anchors, now, max_depth=8):
     return None, f"the chain ends at {current.subject.rfc4514_string()}, which is not in the CA bundle"
 
 
+def add_failure(failures, path, rule, msg):
+    failures.append({"file": path, "rule": rule, "msg": f"{path}: {msg}"})
+
+
 def validate_certificates(params, now=None):
     """Run state=validate. Returns (results, messages); writes nothing."""
     validate_params(params)
@@ -1030,9 +1034,6 @@ def validate_certificates(params, now=None):
         key_path = resolve(directory, spec.get("key_path") or spec["name"] + ".key")
         cert_path = resolve(directory, spec.get("cert_path") or spec["name"] + ".crt")
 
-        def fail(path, rule, msg, failures=failures):
-            failures.append({"file": path, "rule": rule, "msg": f"{path}: {msg}"})
-
         if bundle_failure:
             failures.append(dict(bundle_failure))
         key = cert = None
@@ -1044,14 +1045,14 @@ def validate_certificates(params, now=None):
             certs = parse_certs(cert_path, raw)
             cert, extra = certs[0], certs[1:]
         except Unreadable as exc:
-            fail(cert_path, "unreadable", f"certificate cannot be read ({exc.why})")
+            add_failure(failures, cert_path, "unreadable", f"certificate cannot be read ({exc.why})")
         try:
             raw = read_bytes(key_path)
             if raw is None:
                 raise Unreadable(key_path, "file does not exist")
             key = parse_key(key_path, raw)
         except Unreadable as exc:
-            fail(key_path, "unreadable", f"private key cannot be read ({exc.why})")
+            add_failure(failures, key_path, "unreadable", f"private key cannot be read ({exc.why})")
         if spec.get("chain_path"):
             chain_path = resolve(directory, spec["chain_path"])
             try:
@@ -1060,22 +1061,25 @@ def validate_certificates(params, now=None):
                     raise Unreadable(chain_path, "file does not exist")
                 extra = extra + parse_certs(chain_path, raw)
             except Unreadable as exc:
-                fail(chain_path, "unreadable", f"chain cannot be read ({exc.why})")
+                add_failure(failures, chain_path, "unreadable", f"chain cannot be read ({exc.why})")
         facts = {}
         if cert is not None:
             facts = cert_facts(cert)
             if key is not None and spki(key.public_key()) != spki(cert.public_key()):
-                fail(cert_path, "key_mismatch", f"certificate does not match the private key {key_path}")
+                add_failure(
+                    failures, cert_path, "key_mismatch", f"certificate does not match the private key {key_path}"
+                )
             if anchors:
                 _chain, why = build_chain(cert, extra, anchors, now)
                 if why:
-                    fail(cert_path, "chain", f"does not chain to a CA in {bundle_path}: {why}")
+                    add_failure(failures, cert_path, "chain", f"does not chain to a CA in {bundle_path}: {why}")
             dns, ips = sans_of(cert)
             missing = [d for d in spec.get("dns") or [] if not _name_covered(d, dns)]
             have_ips = {ipaddress.ip_address(i) for i in ips}
             missing += [i for i in spec.get("ip") or [] if ipaddress.ip_address(i) not in have_ips]
             if missing:
-                fail(
+                add_failure(
+                    failures,
                     cert_path,
                     "names",
                     "subjectAltName does not cover {} (has DNS {}, IP {})".format(
@@ -1092,20 +1096,22 @@ def validate_certificates(params, now=None):
             if eku is not None:
                 lacking = [label for label, oid in need if oid not in eku]
                 if lacking:
-                    fail(
+                    add_failure(
+                        failures,
                         cert_path,
                         "usage",
                         "extendedKeyUsage lacks {} required for usage={}".format(", ".join(lacking), wanted),
                     )
             ku = _extension(cert, x509.KeyUsage)
             if ku is not None and not ku.digital_signature:
-                fail(cert_path, "usage", "keyUsage lacks digitalSignature required for TLS")
+                add_failure(failures, cert_path, "usage", "keyUsage lacks digitalSignature required for TLS")
             if now < not_before(cert):
-                fail(cert_path, "not_yet_valid", f"not valid before {iso(not_before(cert))}")
+                add_failure(failures, cert_path, "not_yet_valid", f"not valid before {iso(not_before(cert))}")
             if now >= not_after(cert):
-                fail(cert_path, "expired", f"expired on {iso(not_after(cert))}")
+                add_failure(failures, cert_path, "expired", f"expired on {iso(not_after(cert))}")
             elif not_after(cert) - now <= datetime.timedelta(days=spec.get("renew_before", 30)):
-                fail(
+                add_failure(
+                    failures,
                     cert_path,
                     "renew_window",
                     f"expires on {iso(not_after(cert))}, within renew_before={spec.get('renew_before', 30)} days",

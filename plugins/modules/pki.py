@@ -38,14 +38,18 @@ requirements:
   - cryptography >= 3.3 (on the host that executes the module; tested with 38.0.4 and 50.0.2)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports per item what would change and why, with the facts known before generation.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff holds parsed facts per item (subject, SANs, not_after, serial, fingerprint, key type, reason),
         never key or PEM bytes.
   idempotent:
+    description:
+      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details:
       - A second run with the same options changes nothing, unless a certificate is inside its renewal window
@@ -549,7 +553,7 @@ def argument_spec():
         ca_bundle=dict(type="path"),
         owner=dict(type="str"),
         group=dict(type="str"),
-        key_mode=dict(type="raw", default="0600"),
+        key_mode=dict(type="raw", default="0600", no_log=False),
         cert_mode=dict(type="raw", default="0644"),
         backup=dict(type="bool", default=False),
         on_unreadable=dict(type="str", choices=["regenerate", "fail"], default="regenerate"),

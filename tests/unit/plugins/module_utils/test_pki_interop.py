@@ -118,7 +118,7 @@ def handshake(directory, server_name, client_args=(), server_args=(), tls12=Fals
             remaining = deadline - time.monotonic()
             if remaining <= 0 or server.poll() is not None:
                 pytest.fail(f"s_server did not start: {banner!r}")
-            ready, _, _ = select.select([server.stdout], [], [], remaining)
+            ready, _writable, _errors = select.select([server.stdout], [], [], remaining)
             if ready:
                 banner += server.stdout.read1(4096)
         client_cmd = [
@@ -142,10 +142,10 @@ def handshake(directory, server_name, client_args=(), server_args=(), tls12=Fals
             check=False,
         )
         try:
-            server_out, _ = server.communicate(timeout=TIMEOUT)
+            server_out, _err = server.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             server.kill()
-            server_out, _ = server.communicate(timeout=TIMEOUT)
+            server_out, _err = server.communicate(timeout=TIMEOUT)
         return client.returncode, client.stdout.decode(errors="replace"), (banner + server_out).decode(errors="replace")
     finally:
         if server.poll() is None:
@@ -155,25 +155,27 @@ def handshake(directory, server_name, client_args=(), server_args=(), tls12=Fals
 
 @pytest.mark.parametrize("name", ["server", "server-rsa", "server-p384", "both"])
 def test_server_certificate_accepted_for_its_name(issued, name):
-    rc, out, _ = handshake(issued, name, ["-verify_hostname", "wa.interop.test", "-servername", "wa.interop.test"])
+    rc, out, _server_out = handshake(
+        issued, name, ["-verify_hostname", "wa.interop.test", "-servername", "wa.interop.test"]
+    )
     assert rc == 0, out
     assert "Verify return code: 0 (ok)" in out
     assert "HTTP/1.0 200 ok" in out
 
 
 def test_server_certificate_accepted_for_its_ip(issued):
-    rc, out, _ = handshake(issued, "server", ["-verify_ip", "127.0.0.1"])
+    rc, out, _server_out = handshake(issued, "server", ["-verify_ip", "127.0.0.1"])
     assert rc == 0 and "Verify return code: 0 (ok)" in out, out
 
 
 def test_server_certificate_refused_for_another_name(issued):
-    rc, out, _ = handshake(issued, "server", ["-verify_hostname", "other.interop.test"])
+    rc, out, _server_out = handshake(issued, "server", ["-verify_hostname", "other.interop.test"])
     assert rc != 0
     assert "hostname mismatch" in out
 
 
 def test_client_only_certificate_refused_as_server_certificate(issued):
-    rc, out, _ = handshake(issued, "client", ["-verify_hostname", "core1"])
+    rc, out, _server_out = handshake(issued, "client", ["-verify_hostname", "core1"])
     assert rc != 0
     assert "unsuitable certificate purpose" in out or "unsupported certificate purpose" in out
 
@@ -199,7 +201,7 @@ def test_certificate_from_another_ca_refused(issued, tmp_path):
         }
     ).run()
     shutil.copy(params_dir / "ca.crt", other / "ca.crt")  # same CA name, different key
-    rc, out, _ = handshake(other, "server", ["-verify_hostname", "wa.interop.test"])
+    rc, out, _server_out = handshake(other, "server", ["-verify_hostname", "wa.interop.test"])
     assert rc != 0
     assert "certificate signature failure" in out or "unable to get local issuer certificate" in out
 
@@ -260,7 +262,7 @@ def test_missing_client_certificate_refused(issued):
 
 def test_webapp_upload_bundle_serves_tls(issued):
     upload = issued / "upload.pem"
-    rc, out, _ = handshake(
+    rc, out, _server_out = handshake(
         issued,
         "server",
         ["-verify_hostname", "wa.interop.test"],
