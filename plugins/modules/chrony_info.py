@@ -40,6 +40,7 @@ attributes:
     description: Read-only; runs the same queries in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to diff.
   idempotent:
     support: full
     description: Never changes anything.

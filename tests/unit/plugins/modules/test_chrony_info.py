@@ -59,12 +59,12 @@ def test_reports_sync_in_check_mode(monkeypatch):
 
 
 def test_fails_cleanly_when_chronyd_is_down(monkeypatch):
-    result, _ = run_module(monkeypatch, {}, {'tracking': (1, '506 Cannot talk to daemon\n', '')})
+    result = run_module(monkeypatch, {}, {'tracking': (1, '506 Cannot talk to daemon\n', '')})[0]
     assert result['failed'] is True
     assert 'Cannot talk to daemon' in result['msg']
 
 
 def test_fails_cleanly_on_garbage(monkeypatch):
-    result, _ = run_module(monkeypatch, {'chronyc_path': '/opt/chronyc'}, {'tracking': (0, 'garbage\n', '')})
+    result = run_module(monkeypatch, {'chronyc_path': '/opt/chronyc'}, {'tracking': (0, 'garbage\n', '')})[0]
     assert result['failed'] is True
     assert 'tracking' in result['msg']
