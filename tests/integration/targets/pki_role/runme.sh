@@ -56,7 +56,7 @@ grep -q "pki_rotate" "$WORK/bad.log"
 printf 'pki-role-vault\n' > "$WORK/vault-pass"
 pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault.log"
 grep -E '^web1 +: .*changed=1 ' "$WORK/vault.log"
-head -c 14 "$WORK/pki/secrets.yml" | grep -q '^.ANSIBLE_VAULT;'
+head -n 1 "$WORK/pki/secrets.yml" | grep -q '^.ANSIBLE_VAULT;1.1;AES256'
 pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault_idem.log"
 no_changes "$WORK/vault_idem.log"
 if pb site.yml > "$WORK/novault.log" 2>&1; then
