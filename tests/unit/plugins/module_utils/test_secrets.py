@@ -486,3 +486,49 @@ def test_bundle_lock_without_directory(tmp_path):
     with s.BundleLock(str(tmp_path / "missing" / "bundle.yml")) as lock:
         assert lock.fd is None
     assert not (tmp_path / "missing").exists()
+
+
+# Whatever sequence of runs an operator makes (rotations, drops, adopted values, days
+# passing), the bundle stays coherent and a plain re-run changes nothing.
+OPERATION = st.one_of(
+    st.tuples(st.just("rotate"), st.sampled_from(["wa_secret", "jwt", "db", "admin"])),
+    st.tuples(st.just("drop"), st.sampled_from(["wa_secret", "jwt", "db", "admin"])),
+    st.tuples(st.just("adopt"), st.sampled_from(["Adopted-Pass-1", "Other-Pass-22"])),
+    st.tuples(st.just("days"), st.integers(min_value=1, max_value=200)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operations=st.lists(OPERATION, max_size=8))
+def test_property_bundle_stays_coherent(operations):
+    base = [dict(item) for item in ALL]
+    base[2]["max_age_days"] = 90
+    now = NOW
+    entries = s.plan({}, specs(*base), now=now).entries
+    for kind, arg in operations:
+        items = [dict(item) for item in base]
+        rotate, drop = [], []
+        if kind == "rotate":
+            rotate = [arg]
+        elif kind == "drop":
+            drop = [arg]
+        elif kind == "adopt":
+            items[3]["value"] = arg
+        else:
+            now = now + datetime.timedelta(days=arg)
+        before = {name: dict(entry) for name, entry in entries.items()}
+        planned = s.plan(entries, specs(*items), rotate=rotate, drop_previous=drop, now=now)
+        entries = s.parse_bundle(s.render_bundle(planned.entries))
+        for name, entry in entries.items():
+            assert entry["fingerprint"] == s.fingerprint(entry["value"])
+            assert not s.BUILTIN_POLICIES[entry["policy"]]().violations(entry["value"])
+            previous = entry.get("previous")
+            if previous:
+                assert previous["value"] != entry["value"]
+                assert previous["fingerprint"] == s.fingerprint(previous["value"])
+            if entry["value"] != before[name]["value"]:
+                assert name in planned.changed_names
+                assert previous and previous["value"] == before[name]["value"]
+        assert set(planned.changed_names) == {n for n, r in planned.results.items() if r["changed"]}
+        again = s.plan(entries, specs(*[dict(i, value=None) for i in items]), now=now)
+        assert not again.changed
