@@ -564,6 +564,7 @@ class CertificateItem:
             resolve(directory, spec.get("cert_path") or spec["name"] + ".crt"),
         ).load()
         self.key_regenerated = False
+        self.warnings = []
 
     # -- comparison helpers
     def wanted_name(self):
@@ -623,6 +624,16 @@ class CertificateItem:
         if self.now >= not_after(cert):
             return "expired"
         if not_after(cert) - self.now <= datetime.timedelta(days=self.spec["renew_before"]):
+            ca_end = not_after(ca_cert)
+            capped = self.now + datetime.timedelta(days=self.spec["validity_days"]) >= ca_end
+            if capped and not_after(cert) >= ca_end - datetime.timedelta(hours=1):
+                # Capped at the CA's end of life already: reissuing would not extend it, only churn.
+                self.warnings.append(
+                    f"certificate {self.name} expires on {iso(not_after(cert))} (within renew_before) and cannot be "
+                    f"renewed beyond the CA's end of validity {iso(not_after(ca_cert))}; replace the CA "
+                    "(ca.replace=when_needed)"
+                )
+                return None
             return "renew"
         return None
 
@@ -855,6 +866,7 @@ class PkiManager:
                 reason = "issuer_mismatch"
         else:
             reason = item.needs_regeneration(ca_cert, self.ca_item.replaced, self.on_unreadable)
+            self.warnings.extend(item.warnings)
         before = {}
         if pair.cert is not None:
             before = cert_facts(pair.cert)
@@ -877,7 +889,9 @@ class PkiManager:
             )
             facts = item.planned_facts(ca_cert, ca_subject, reason)
             facts.pop("reason")
-            key_bytes = cert_bytes = None
+            cert_bytes = None
+            if item.key_regenerated:
+                key_bytes = None
         else:
             if item.key_regenerated:
                 key = generate_key(spec["key_type"])

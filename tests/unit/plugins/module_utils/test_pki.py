@@ -408,6 +408,23 @@ def test_ca_drift_warns_with_never_and_replaces_with_when_needed(tmp_path):
     assert not run(p)["changed"]
 
 
+def test_no_renewal_churn_when_capped_at_the_ca_end_of_life(tmp_path):
+    p = params(tmp_path, ca={"validity_days": 20, "renew_before": 5}, certs=[cert_spec("web", renew_before=30)])
+    first = by_name(run(p))["web"]
+    second = run(p)
+    assert not second["changed"] and by_name(second)["web"]["serial"] == first["serial"]
+    assert any("cannot be renewed beyond the CA" in w for w in second["warnings"])
+
+
+def test_check_mode_key_only_bundle_is_unchanged_when_the_key_is_kept(tmp_path):
+    p = params(tmp_path, certs=bundle_specs())
+    run(p)
+    p["certificates"][1]["usage"] = "both"
+    result = by_name(run(p, check_mode=True))["db-server"]
+    assert result["reason"] == "usage_changed"
+    assert [b["changed"] for b in result["bundles"]] == [False, True, False]
+
+
 def test_ca_in_renewal_window(tmp_path):
     # leaves are capped at the CA's end of life: keep their window shorter than the CA's remaining 30 days
     p = params(tmp_path, ca={"validity_days": 30, "renew_before": 60}, certs=[cert_spec("web", renew_before=5)])
