@@ -159,6 +159,8 @@ def check_settings(settings):
 def make_context(settings):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.get("tls_max_version") == "TLSv1.2":
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     if settings.get("verify"):
         ctx.check_hostname = True
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -398,7 +400,7 @@ class MySQLSession:
             caps |= CLIENT_SSL
             self.write(struct.pack("<IIB", caps, MAX_PACKET, MYSQL_CHARSET_UTF8MB4) + b"\0" * 23)
             self.sock = start_tls(self.sock, st)
-            facts.update(tls_facts(self.sock, st))
+            facts.update(tls_facts(self.sock, st), tls=True)
         self._authenticate(greeting, caps)
         facts["authenticated"] = True
         return facts
@@ -575,7 +577,7 @@ class PostgreSQLSession:
                 raise DbTlsError("The database server at {}:{} does not offer TLS (ssl = off?)"
                                  .format(st["hostname"], st["port"]), KIND_TLS_REFUSED)
             self.sock = start_tls(self.sock, st)
-            facts.update(tls_facts(self.sock, st))
+            facts.update(tls_facts(self.sock, st), tls=True)
         params = {"user": st["username"], "database": st.get("database") or "postgres",
                   "application_name": "waent-db_tls_check"}
         body = struct.pack("!I", PG_PROTOCOL_3) + b"".join(

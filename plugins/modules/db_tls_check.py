@@ -99,6 +99,13 @@ options:
       - Set to V(false) to attempt a plaintext session, which a hardened server must refuse.
     type: bool
     default: true
+  tls_max_version:
+    description:
+      - Highest protocol version offered (the lowest is always TLS 1.2). V(TLSv1.2) proves the server's TLS 1.2
+        side (cipher choice) when it would otherwise pick TLS 1.3.
+    type: str
+    choices: [TLSv1.2, TLSv1.3]
+    default: TLSv1.3
   timeout:
     description:
       - Seconds for connecting and for each read.
@@ -302,7 +309,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.waent.onprem.plugins.module_utils import _db_tls
 
 CONNECTION_OPTIONS = ("engine", "hostname", "port", "username", "password", "ssl_ca", "ssl_cert", "ssl_key",
-                      "verify", "tls", "timeout", "database")
+                      "verify", "tls", "timeout", "database", "tls_max_version")
 
 
 def run_validate(module):
@@ -371,6 +378,7 @@ def main():
             send_client_cert=dict(type="bool", default=True),
             verify=dict(type="bool"),
             tls=dict(type="bool", default=True),
+            tls_max_version=dict(type="str", choices=["TLSv1.2", "TLSv1.3"], default="TLSv1.3"),
             timeout=dict(type="int", default=10),
             ca_content=dict(type="str"),
             cert_content=dict(type="str"),
