@@ -8,6 +8,8 @@ cd "$WAENT_ROOT"
 INVENTORY=.cache/lab/inventory.yml
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 export ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
+# One fork per lab host: the podman connection is slow per task, not per host.
+export ANSIBLE_FORKS=${ANSIBLE_FORKS:-10}
 
 case "${1:-up}" in
   up)
