@@ -171,9 +171,11 @@ notes:
   - Fingerprints are unsalted SHA-256 of the value, so that hosts and audits can compare a deployed value with the
     bundle without seeing it. For low-entropy values (a short password chosen by a person) a fingerprint allows
     offline guessing; generated values are long enough for this not to matter.
-  - Bundle format - a mapping with the keys C(format) (value C(waent.onprem.secret/1)) and C(secrets), one mapping per secret with
-    C(policy), C(value), C(fingerprint), C(created), C(rotated) and optionally C(previous) (C(value),
-    C(fingerprint), C(created), C(retired)). Times are ISO 8601 UTC.
+  - Bundle format - a mapping with the keys C(format) (value C(waent.onprem.secret/1)) and C(secrets),
+    one mapping per secret with C(policy), C(value), C(fingerprint), C(created), C(rotated) and optionally
+    C(previous) (C(value), C(fingerprint), C(created), C(retired)). Times are ISO 8601 UTC.
+  - Runs on one bundle are serialised with an exclusive lock on the bundle's directory (two AWX jobs at
+    once would otherwise lose one's rotation).
 seealso:
   - module: waent.onprem.pki
   - module: community.crypto.openssl_privatekey_pipe
