@@ -37,6 +37,13 @@ description:
 requirements:
   - cryptography >= 3.3 (on the host that executes the module; tested with 38.0.4 and 50.0.2)
 attributes:
+  action:
+    description:
+      - Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - When the target is the controller itself (connection C(local), no C(become)) the whole task runs in-process
+        in the action plugin; otherwise the module is executed on the target.
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
