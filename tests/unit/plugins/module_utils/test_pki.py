@@ -798,3 +798,23 @@ def test_version_tuple():
     assert dep._version_tuple("41.0.7") == (41, 0, 7)
     assert dep._version_tuple("3.4rc1") == (3, 4)
     assert dep._version_tuple("3.3") >= dep._version_tuple(dep.MINIMUM_CRYPTOGRAPHY_VERSION)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing the group of a file needs root")
+def test_owner_and_group_options(tmp_path):
+    import grp
+
+    group = "nogroup" if "nogroup" in {g.gr_name for g in grp.getgrall()} else "daemon"
+    gid = grp.getgrnam(group).gr_gid
+    specs = bundle_specs()
+    specs[1]["group"] = group
+    p = params(tmp_path, certs=specs)
+    run(p)
+    assert os.stat(tmp_path / "db-server.key").st_gid == gid
+    assert os.stat(tmp_path / "db" / "db-key.pem").st_gid == gid
+    assert os.stat(tmp_path / "webapp.key").st_gid != gid or gid == 0
+    assert not run(p)["changed"]
+    os.chown(tmp_path / "db" / "db-cert.pem", 0, 0)
+    result = by_name(run(p))["db-server"]
+    assert result["attributes_changed"] and result["reason"] is None
+    assert os.stat(tmp_path / "db" / "db-cert.pem").st_gid == gid
