@@ -133,7 +133,6 @@ _value:
 """
 
 
-
 def _plain(value):
     """hostvars and lazy dicts to plain mappings of what we read."""
     if value is None:
