@@ -35,9 +35,11 @@ sync_test_tree() {
 }
 
 run_lint() {
-  ruff check plugins tests scripts benchmarks extensions && \
-  ansible-lint --profile production && \
-  antsibull-changelog lint
+  local rc=0
+  ruff check plugins tests scripts benchmarks extensions || rc=1
+  ansible-lint --profile production || rc=1
+  antsibull-changelog lint || rc=1
+  return $rc
 }
 
 run_sanity() {

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.waent.onprem.plugins.test import net
 from ansible_collections.waent.onprem.plugins.test.net import cidr, hostname, ip_address
 
@@ -38,7 +37,10 @@ def test_hostname_accepts_names(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "-bad.example", "bad-.example", "under_score.example", "a b", "x" * 64 + ".example", "10.0.0.300", "a..b", None, 5],
+    [
+        "", "-bad.example", "bad-.example", "under_score.example", "a b",
+        "x" * 64 + ".example", "10.0.0.300", "a..b", None, 5,
+    ],
 )
 def test_hostname_rejects_non_names(value):
     assert not hostname(value)
