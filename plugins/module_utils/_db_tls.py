@@ -600,6 +600,9 @@ class PostgreSQLSession:
                               KIND_CLIENT_CERT_REQUIRED, err)
         if "certificate" in text:
             return DbTlsError(msg, KIND_CLIENT_CERT_REQUIRED, err)
+        if st.get("ssl_cert"):
+            msg += (" (wrong password, or with clientcert=verify-full the client certificate's CN is not"
+                    " {!r}: the server log says which)".format(st["username"]))
         return DbTlsError(msg, KIND_AUTH, err)
 
     def _authenticate(self):
