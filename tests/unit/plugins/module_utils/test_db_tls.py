@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import socket
 import ssl
 import struct
+import threading
 
 import pytest
 from ansible_collections.waent.onprem.plugins.module_utils import _db_tls
@@ -285,3 +287,111 @@ def test_classify_verify_errors():
         err = _db_tls.classify_verify_error(exc, settings)
         assert err.kind == kind
         assert f"detail {code}" in err.msg
+
+
+# ----------------------------------------------------------------- a real handshake on loopback
+# A minimal PostgreSQL-speaking server (SSLRequest, TLS, trust auth, one query answered) so the
+# client's TLS verification and error classification run against real OpenSSL errors.
+
+def _pg_reply(kind, body):
+    return kind + struct.pack("!I", len(body) + 4) + body
+
+
+class _FakePg:
+    def __init__(self, cert_file, key_file, accept_tls=True, address="127.0.0.1"):
+        self.listener = socket.create_server((address, 0))
+        self.port = self.listener.getsockname()[1]
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert_file, key_file)
+        self.accept_tls = accept_tls
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        self.listener.settimeout(5)
+        try:
+            conn, _addr = self.listener.accept()
+        except OSError:
+            return
+        conn.settimeout(5)
+        try:
+            conn.recv(8)
+            if not self.accept_tls:
+                conn.sendall(b"N")
+                return
+            conn.sendall(b"S")
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            length = struct.unpack("!I", tls.recv(4))[0]
+            tls.recv(length - 4)
+            tls.sendall(_pg_reply(b"R", struct.pack("!I", 0)) + _pg_reply(b"Z", b"I"))
+            tls.recv(5)
+            tls.recv(4096)
+            values = [b"true", tls.version().encode(), tls.cipher()[0].encode(), b"256", b"waent"]
+            row = struct.pack("!H", len(values)) + b"".join(struct.pack("!i", len(v)) + v for v in values)
+            tls.sendall(_pg_reply(b"D", row) + _pg_reply(b"C", b"SELECT 1\0") + _pg_reply(b"Z", b"I"))
+            tls.recv(5)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            conn.close()
+            self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def loopback_pki(tmp_path_factory, pki):
+    base = tmp_path_factory.mktemp("pki")
+    rogue_key = _key()
+    files = {
+        "ca": _pem(pki["ca"]),
+        "rogue": _pem(_cert(rogue_key, rogue_key, "rogue CA", ca=True)),
+        "server_key": _pem(pki["leaf_key"]),
+        "server": _pem(_cert(pki["leaf_key"], pki["ca_key"], "db", "waent CA", names=["localhost", "127.0.0.1"],
+                             not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1),
+                             not_after=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=9))),
+        "expired": _pem(_cert(pki["leaf_key"], pki["ca_key"], "db", "waent CA", names=["localhost"],
+                              not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=9),
+                              not_after=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1))),
+    }
+    paths = {}
+    for name, text in files.items():
+        path = base / (name + ".pem")
+        path.write_text(text)
+        paths[name] = str(path)
+    return paths
+
+
+def _settings(port, ca, hostname="localhost"):
+    return {"engine": "PGSQL", "hostname": hostname, "port": port, "username": "waent", "password": "pw",
+            "ssl_ca": ca, "ssl_cert": None, "ssl_key": None, "verify": True, "tls": True, "timeout": 5}
+
+
+def test_loopback_session_is_verified_and_encrypted(loopback_pki):
+    server = _FakePg(loopback_pki["server"], loopback_pki["server_key"])
+    facts = _db_tls.check_connection(_settings(server.port, loopback_pki["ca"]))
+    assert facts["encrypted"] is True
+    assert facts["tls_version"] in ("TLSv1.2", "TLSv1.3")
+    assert facts["server_ssl_version"] == facts["tls_version"]
+    assert facts["server_verified"] and facts["hostname_verified"]
+    assert "DNS:localhost" in facts["server_cert"]["subject_alt_names"]
+
+
+@pytest.mark.parametrize(("cert", "ca", "hostname", "kind"), [
+    ("server", "rogue", "localhost", _db_tls.KIND_VERIFY_CA),
+    ("server", "ca", "127.0.0.2", _db_tls.KIND_VERIFY_HOSTNAME),
+    ("expired", "ca", "localhost", _db_tls.KIND_VERIFY_EXPIRED),
+])
+def test_loopback_refusals(loopback_pki, cert, ca, hostname, kind):
+    # 127.0.0.2 is a loopback address the certificate does not name (Linux routes 127/8 locally).
+    address = hostname if hostname.startswith("127.") else "127.0.0.1"
+    server = _FakePg(loopback_pki[cert], loopback_pki["server_key"], address=address)
+    settings = _settings(server.port, loopback_pki[ca], hostname)
+    with pytest.raises(_db_tls.DbTlsError) as info:
+        _db_tls.check_connection(settings)
+    assert info.value.kind == kind, info.value.msg
+
+
+def test_loopback_server_without_tls(loopback_pki):
+    server = _FakePg(loopback_pki["server"], loopback_pki["server_key"], accept_tls=False)
+    with pytest.raises(_db_tls.DbTlsError) as info:
+        _db_tls.check_connection(_settings(server.port, loopback_pki["ca"]))
+    assert info.value.kind == _db_tls.KIND_TLS_REFUSED
