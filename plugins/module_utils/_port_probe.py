@@ -40,9 +40,9 @@ def parse_targets(targets=None, hosts=None, ports=None):
         else:
             text = str(item)
             if text.startswith("["):
-                host, _, port = text[1:].partition("]:")
+                host, _sep, port = text[1:].partition("]:")
             else:
-                host, _, port = text.rpartition(":")
+                host, _sep, port = text.rpartition(":")
         pairs.append((str(host), _port(port, item)))
     for host in hosts or []:
         for port in ports or []:
@@ -68,7 +68,7 @@ def _port(value, item):
 
 def _resolve(host):
     infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    family, _, _, _, sockaddr = infos[0]
+    family, sockaddr = infos[0][0], infos[0][4]
     return family, sockaddr[0]
 
 
@@ -122,7 +122,7 @@ def probe(pairs, timeout=2.0, concurrency=256, clock=time.monotonic):
                 selector.register(sock, selectors.EVENT_WRITE)
             now = clock()
             wait = min(item[4] + timeout for item in active.values()) - now if active else 0
-            for key, _ in selector.select(max(0.0, wait)):
+            for key, _events in selector.select(max(0.0, wait)):
                 sock = key.fileobj
                 index, host, port, address, started = active.pop(sock)
                 selector.unregister(sock)

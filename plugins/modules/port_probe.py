@@ -50,6 +50,7 @@ attributes:
     description: The probe only reads; it runs in check mode too.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to diff.
   idempotent:
     support: full
     description: Never changes anything.

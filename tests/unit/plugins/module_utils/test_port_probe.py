@@ -37,7 +37,7 @@ def full_backlog():
     server.listen(0)
     port = server.getsockname()[1]
     clients = []
-    for _ in range(8):
+    for _index in range(8):
         client = socket.socket()
         client.setblocking(False)
         client.connect_ex(("127.0.0.1", port))
