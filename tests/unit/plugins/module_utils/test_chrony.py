@@ -224,3 +224,26 @@ def test_collect_daemon_down_with_rc_zero():
     run = FakeRunner({'tracking': (0, '506 Cannot talk to daemon\n', '')})
     with pytest.raises(ChronycError, match='rc|Cannot talk'):
         collect(run, 'chronyc')
+
+
+hypothesis = pytest.importorskip('hypothesis')
+st = hypothesis.strategies
+
+
+@hypothesis.given(st.text(alphabet=st.sampled_from('0123456789ABCDEFx.,-+^*?#=~ \nNormalinf'), max_size=200))
+@hypothesis.settings(max_examples=300, deadline=None)
+def test_garbage_only_ever_raises_parse_errors(text):
+    for parse in (parse_tracking, parse_sources, parse_sourcestats):
+        try:
+            parse(text)
+        except ChronyParseError:
+            pass
+
+
+@hypothesis.given(st.lists(st.sampled_from(TRACKING_SYNCED.strip().split(',')), min_size=14, max_size=14))
+@hypothesis.settings(max_examples=200, deadline=None)
+def test_shuffled_tracking_fields_parse_or_fail_cleanly(cells):
+    try:
+        parse_tracking(','.join(cells))
+    except ChronyParseError:
+        pass
