@@ -66,7 +66,8 @@ run_integration() {
 }
 
 run_scenario() {
-  (cd extensions && molecule test -s "$1")
+  # -c: molecule only finds the shared config by itself from a collection root or .config/.
+  (cd extensions && molecule -c molecule/config.yml test -s "$1")
 }
 
 scenarios() {
