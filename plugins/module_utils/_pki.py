@@ -13,15 +13,14 @@ changes and file attribute changes are reconciled separately. Everything runs in
 from __future__ import annotations
 
 import datetime
-import errno
 import grp
 import ipaddress
 import os
 import pwd
 import shutil
-import tempfile
 import time
 
+from ansible_collections.waent.onprem.plugins.module_utils import _io
 from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import HAS_CRYPTOGRAPHY
 
 if HAS_CRYPTOGRAPHY:
@@ -232,11 +231,8 @@ def cert_facts(cert, der=None):
 def read_bytes(path):
     """File content, or None when the file does not exist."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return _io.read_bytes(path)
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
         raise Unreadable(path, exc.strerror or str(exc)) from exc
 
 
@@ -331,26 +327,9 @@ class FileStore:
         any byte is written, fsync, rename. Returns True (a write happened or would happen)."""
         if self.check_mode:
             return True
-        directory = os.path.dirname(path) or "."
-        self.ensure_dir(directory)
+        self.ensure_dir(os.path.dirname(os.path.abspath(path)))
         self.make_backup(path, force=force_backup)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-        try:
-            os.fchmod(fd, mode)
-            if uid != -1 or gid != -1:
-                os.fchown(fd, uid, gid)
-            with os.fdopen(fd, "wb") as handle:
-                fd = None
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if fd is not None:
-                os.close(fd)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        _io.write_atomic(path, data, mode, uid, gid)
         return True
 
     def set_attributes(self, path, mode, uid=-1, gid=-1):

@@ -21,8 +21,9 @@ import os
 import secrets as _secrets
 import stat
 import string
-import tempfile
 import time
+
+from ansible_collections.waent.onprem.plugins.module_utils import _io
 
 BUNDLE_FORMAT = "waent.onprem.secret/1"
 
@@ -592,11 +593,8 @@ class BundleLock:
 def read_bytes(path):
     """The file's bytes, or None when it does not exist."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return _io.read_bytes(path)
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
         raise BundleError(f"cannot read {path}: {exc.strerror}") from None
 
 
@@ -629,35 +627,6 @@ def ensure_dir(path, mode=0o700):
 
 
 def write_atomic(path, data, mode=0o600, dir_mode=0o700):
-    """Write ``data`` so that readers see the old file or the new one, never a mix.
-
-    Temp file in the same directory (same filesystem), mode set before any byte is
-    written, fsync, os.replace, then fsync of the directory so the rename survives a crash.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    ensure_dir(directory, dir_mode)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            fd = None
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    """Write ``data`` atomically (see ``_io.write_atomic``), creating the directory first."""
+    ensure_dir(os.path.dirname(os.path.abspath(path)), dir_mode)
+    _io.write_atomic(path, data, mode)
