@@ -66,8 +66,9 @@ run_integration() {
 }
 
 run_scenario() {
-  # -c: molecule only finds the shared config by itself from a collection root or .config/.
-  (cd extensions && molecule -c molecule/config.yml test -s "$1")
+  # From the collection root molecule finds extensions/molecule/<scenario> and merges the
+  # shared extensions/molecule/config.yml (it does not from inside extensions/).
+  molecule test -s "$1"
 }
 
 scenarios() {
