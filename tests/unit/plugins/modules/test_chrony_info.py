@@ -3,11 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
-import json
-
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.waent.onprem.plugins.modules import chrony_info
 
 TRACKING = (
@@ -17,38 +14,26 @@ TRACKING = (
 SOURCES = '^,*,10.89.0.2,8,6,7,2,-0.000007711,-0.000032162,0.000045095\n'
 
 
-class Exit(Exception):
-    pass
+@pytest.fixture
+def run_module(module_runner, monkeypatch):
+    """Run chrony_info with canned chronyc outputs (keyed by the chronyc sub-command)."""
+
+    def run(args, outputs):
+        calls = []
+
+        def run_command(self, argv, **kwargs):
+            calls.append(argv)
+            return outputs[argv[-1]]
+
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **k: '/usr/bin/chronyc')
+        return module_runner(chrony_info.main, args), calls
+
+    return run
 
 
-def run_module(monkeypatch, args, outputs):
-    calls = []
-    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-    monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
-
-    def run_command(self, argv, **kwargs):
-        calls.append(argv)
-        return outputs[argv[-1]]
-
-    def exit_json(self, **kwargs):
-        raise Exit({'failed': False, **kwargs})
-
-    def fail_json(self, **kwargs):
-        raise Exit({'failed': True, **kwargs})
-
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, *a, **k: '/usr/bin/chronyc')
-    with pytest.raises(Exit) as info:
-        chrony_info.main()
-    return info.value.args[0], calls
-
-
-def test_reports_sync_in_check_mode(monkeypatch):
-    result, calls = run_module(
-        monkeypatch,
-        {'_ansible_check_mode': True, 'sourcestats': False},
+def test_reports_sync_in_check_mode(run_module):
+    result, calls = run_module({'_ansible_check_mode': True, 'sourcestats': False},
         {'tracking': (0, TRACKING, ''), 'sources': (0, SOURCES, '')},
     )
     assert result['failed'] is False
@@ -58,13 +43,13 @@ def test_reports_sync_in_check_mode(monkeypatch):
     assert calls == [['/usr/bin/chronyc', '-c', '-n', 'tracking'], ['/usr/bin/chronyc', '-c', '-n', 'sources']]
 
 
-def test_fails_cleanly_when_chronyd_is_down(monkeypatch):
-    result = run_module(monkeypatch, {}, {'tracking': (1, '506 Cannot talk to daemon\n', '')})[0]
+def test_fails_cleanly_when_chronyd_is_down(run_module):
+    result = run_module({}, {'tracking': (1, '506 Cannot talk to daemon\n', '')})[0]
     assert result['failed'] is True
     assert 'Cannot talk to daemon' in result['msg']
 
 
-def test_fails_cleanly_on_garbage(monkeypatch):
-    result = run_module(monkeypatch, {'chronyc_path': '/opt/chronyc'}, {'tracking': (0, 'garbage\n', '')})[0]
+def test_fails_cleanly_on_garbage(run_module):
+    result = run_module({'chronyc_path': '/opt/chronyc'}, {'tracking': (0, 'garbage\n', '')})[0]
     assert result['failed'] is True
     assert 'tracking' in result['msg']

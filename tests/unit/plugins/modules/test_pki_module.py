@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.waent.onprem.plugins.module_utils import _cryptography_dep as dep
 from ansible_collections.waent.onprem.plugins.modules import pki
 
 
-class Exit(Exception):
-    pass
-
-
 @pytest.fixture
-def run_module(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise Exit({"failed": False, **kwargs})
-
-    def fail_json(self, **kwargs):
-        raise Exit({"failed": True, **kwargs})
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-    def run(args):
-        with patch_module_args(args), pytest.raises(Exit) as info:
-            pki.main()
-        return info.value.args[0]
-
-    return run
+def run_module(module_runner):
+    return lambda args: module_runner(pki.main, args)
 
 
 def certs():
