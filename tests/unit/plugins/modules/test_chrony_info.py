@@ -33,7 +33,8 @@ def run_module(module_runner, monkeypatch):
 
 
 def test_reports_sync_in_check_mode(run_module):
-    result, calls = run_module({'_ansible_check_mode': True, 'sourcestats': False},
+    result, calls = run_module(
+        {'_ansible_check_mode': True, 'sourcestats': False},
         {'tracking': (0, TRACKING, ''), 'sources': (0, SOURCES, '')},
     )
     assert result['failed'] is False
