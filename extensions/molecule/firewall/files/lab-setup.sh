@@ -2,8 +2,9 @@
 # Lab fixtures for the firewall scenarios, in one call per host (the podman connection is slow
 # per task):
 #   lab-setup.sh listen PORT...        listeners (accept, close) on the product ports, as a unit
-#   lab-setup.sh dnat PORT             a "container" in netns wa-web listening on 443, published
-#                                      on PORT by DNAT in an `ip nat` table (as podman/docker do)
+#   lab-setup.sh nested PORT CPORT ARCHIVE IMAGE
+#                                      a nested podman container (IMAGE, loaded from ARCHIVE)
+#                                      listening on CPORT, published on PORT by netavark's DNAT
 #   lab-setup.sh sshkey 'PUBKEY'       authorise the controller's key for root and start sshd
 set -eu
 what=$1
@@ -41,46 +42,44 @@ UNIT
 	systemctl daemon-reload
 	systemctl enable --now lab-listen.service
 	;;
-dnat)
-	port=$1
-	cat >/usr/local/bin/lab-dnat <<SH
-#!/bin/sh
-set -e
-ip netns add wa-web 2>/dev/null || true
-ip link show veth-waweb >/dev/null 2>&1 || ip link add veth-waweb type veth peer name eth0 netns wa-web
-ip addr replace 10.99.0.1/30 dev veth-waweb
-ip link set veth-waweb up
-ip netns exec wa-web ip addr replace 10.99.0.2/30 dev eth0
-ip netns exec wa-web ip link set eth0 up
-ip netns exec wa-web ip link set lo up
-ip netns exec wa-web ip route replace default via 10.99.0.1
-sysctl -qw net.ipv4.ip_forward=1
-nft list table ip nat >/dev/null 2>&1 || nft 'table ip nat { chain PREROUTING { type nat hook prerouting priority dstnat; policy accept; tcp dport $port dnat to 10.99.0.2:443; }; }'
-SH
-	chmod 0755 /usr/local/bin/lab-dnat
-	cat >/etc/systemd/system/lab-dnat.service <<'UNIT'
-[Unit]
-Description=lab DNAT into netns wa-web
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/bin/lab-dnat
-[Install]
-WantedBy=multi-user.target
-UNIT
-	cat >/etc/systemd/system/lab-webapp.service <<'UNIT'
-[Unit]
-Description=lab "Webapp container" listening on 443 in netns wa-web
-Requires=lab-dnat.service
-After=lab-dnat.service
-[Service]
-ExecStart=/usr/sbin/ip netns exec wa-web /usr/local/bin/lab-listen 443
-Restart=always
-[Install]
-WantedBy=multi-user.target
-UNIT
-	systemctl daemon-reload
-	systemctl enable --now lab-dnat.service lab-webapp.service
+nested)
+	# The Webapp as a real nested container: podman (netavark, iptables-nft) inside this lab
+	# host publishes PORT to CPORT, i.e. netavark writes its own `ip nat`/`ip filter` tables
+	# and the DNAT, which the role must filter on the forward path and leave alone.
+	# Storage vfs: overlay over the lab host's overlay root is refused. crun without cgroups:
+	# runc, or crun with cgroups, fails in a container on this machine (lab-recipe §4).
+	port=$1 cport=$2 archive=$3 image=$4
+	cat >/etc/containers/storage.conf <<'CONF'
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+	cat >/etc/containers/containers.conf <<'CONF'
+[engine]
+runtime = "crun"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+[network]
+network_backend = "netavark"
+default_subnet = "10.99.0.0/24"
+CONF
+	podman image exists "$image" || podman load -q -i "$archive"
+	rm -f "$archive"
+	podman rm -f -t 0 waweb >/dev/null 2>&1 || true
+	podman --runtime crun --cgroup-manager=cgroupfs run -d --name waweb --cgroups=disabled \
+		-p "$port:$cport" "$image" python3 -m http.server "$cport" >/dev/null
+	# Ready when the published port answers through netavark's DNAT.
+	i=0
+	until curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/"; do
+		i=$((i + 1))
+		[ "$i" -lt 20 ] || { podman logs waweb >&2; exit 1; }
+		sleep 0.5
+	done
+	test "$(podman info --format '{{.Host.NetworkBackend}}')" = netavark
+	# The engine's tables as netavark left them, without counters: verify compares after the
+	# role ran.
+	{ nft -s list table ip nat && nft -s list table ip filter; } >/root/lab-engine-tables.before
 	;;
 sshkey)
 	install -d -m 0700 /root/.ssh
@@ -89,7 +88,7 @@ sshkey)
 	systemctl start ssh
 	;;
 *)
-	echo "usage: $0 listen PORT...|dnat PORT|sshkey PUBKEY" >&2
+	echo "usage: $0 listen PORT...|nested PORT CPORT ARCHIVE IMAGE|sshkey PUBKEY" >&2
 	exit 2
 	;;
 esac
