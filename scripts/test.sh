@@ -26,12 +26,15 @@ step() {  # step NAME COMMAND...
 }
 
 # ansible-test needs the collection at a real path inside an ansible_collections tree, with
-# its dependencies as siblings: copy what git knows about (tracked or not ignored).
+# its dependencies as siblings: copy what git knows about (tracked or not ignored), once per
+# run (sanity and integration share the copy).
+TEST_TREE=
 sync_test_tree() {
+  [ -n "$TEST_TREE" ] && return 0
   local dest="$WAENT_DEPS/ansible_collections/waent/onprem"
   rm -rf "$dest" && mkdir -p "$dest"
-  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/"
-  echo "$dest"
+  git ls-files -co --exclude-standard -z | rsync -a --from0 --files-from=- ./ "$dest/" || return 1
+  TEST_TREE=$dest
 }
 
 run_lint() {
@@ -43,9 +46,8 @@ run_lint() {
 }
 
 run_sanity() {
-  local tree
-  tree=$(sync_test_tree)
-  (cd "$tree" && ansible-test sanity --venv --python "$PYV" --color no)
+  sync_test_tree || return 1
+  (cd "$TEST_TREE" && ansible-test sanity --venv --python "$PYV" --color no)
 }
 
 run_units() {
@@ -59,10 +61,9 @@ run_integration() {
   local targets
   targets=$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort)
   [ -z "$targets" ] && { echo "no integration targets"; return 0; }
-  local tree
-  tree=$(sync_test_tree)
+  sync_test_tree || return 1
   # shellcheck disable=SC2086
-  (cd "$tree" && ansible-test integration --local --python "$PYV" --color no $targets)
+  (cd "$TEST_TREE" && ansible-test integration --local --python "$PYV" --color no $targets)
 }
 
 run_scenario() {
