@@ -21,7 +21,7 @@ case "${1:-up}" in
     ansible-playbook -i "$INVENTORY" playbooks/site.yml | tee .cache/lab/site.log
     t2=$(date +%s)
     echo "[lab] report"
-    ANSIBLE_DISPLAY_OK_HOSTS=false ansible-playbook -i "$INVENTORY" playbooks/lab_report.yml
+    ansible-playbook -i "$INVENTORY" playbooks/lab_report.yml
     echo "[lab] lab up in $((t1 - t0)) s, site.yml converged in $((t2 - t1)) s"
     grep -A20 '^PLAY RECAP' .cache/lab/site.log | sed -n '1,20p' | grep -E 'ok=' || true
     echo "[lab] inventory: $INVENTORY   destroy: make lab-destroy"
