@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test and its parts. Every step runs even when an earlier one failed; the summary
 # lists each step with its time, and the exit status is non-zero when any step failed.
-#   usage: test.sh all|lint|sanity|units|integration|molecule
+#   usage: test.sh all|lint|sanity|units|preflight|integration|molecule
 set -uo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/env.sh"
@@ -57,6 +57,11 @@ run_units() {
   return $rc
 }
 
+# The bad-input table: site.yml refuses each row before any host is contacted.
+run_preflight() {
+  python -m pytest -q -n 2 -p no:cacheprovider tests/preflight
+}
+
 run_integration() {
   local targets
   targets=$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort)
@@ -82,13 +87,14 @@ scenarios() {
 
 what=${1:-all}
 case "$what" in
-  all|lint|sanity|units|integration|molecule) ;;
-  *) echo "usage: $0 all|lint|sanity|units|integration|molecule" >&2; exit 2 ;;
+  all|lint|sanity|units|preflight|integration|molecule) ;;
+  *) echo "usage: $0 all|lint|sanity|units|preflight|integration|molecule" >&2; exit 2 ;;
 esac
 want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 want lint && step lint run_lint
 want sanity && step sanity run_sanity
 want units && step units run_units
+want preflight && step preflight run_preflight
 want integration && step integration run_integration
 if want molecule; then
   for s in $(scenarios); do
