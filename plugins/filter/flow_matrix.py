@@ -6,9 +6,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.waent.onprem.plugins.module_utils._flows import (
     FlowError,
-    compute_flows,
     flow_allows,
     input_errors,
+    legacy_flows,
 )
 
 DOCUMENTATION = r"""
@@ -36,6 +36,9 @@ description:
   - Missing groups are empty; Masters count only when C(multiconnect) is true.
   - Fails naming the variable when a network is not a CIDR, a port is out of range, an address
     is not an IP or a host does not publish exactly 4 Coreapp ports.
+  - The deployment model (P(waent.onprem.deployment_model#filter)) holds the same flows, computed
+    from the hosts' variables alone, in its C(flows); this O(settings) form remains for the roles
+    that have not switched to the model yet.
 positional: _input, _hostvars
 options:
   _input:
@@ -142,7 +145,7 @@ def _plain(value):
 
 def flow_matrix(groups, hostvars=None, settings=None):
     try:
-        return compute_flows(dict(groups or {}), _plain(hostvars), dict(settings or {}))
+        return legacy_flows(dict(groups or {}), _plain(hostvars), dict(settings or {}))
     except FlowError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

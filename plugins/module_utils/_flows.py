@@ -14,6 +14,11 @@ module on a host alike. Every allowed flow is a dict::
 ``sources`` are normalised CIDRs (a single address becomes /32 or /128). ``direction`` is
 ``ingress`` for flows to a managed host (the firewall filters them) and ``egress`` for flows from
 managed hosts to outside services (NTP), listed so the audit can check them.
+
+:func:`compute_flows` takes normalised values; the deployment model (``_model.build_model``)
+gives it those of the inventory. :func:`legacy_flows` and :func:`input_errors` serve the older
+``settings=`` form of the ``flow_matrix``/``flow_errors`` filters until every caller reads the
+model.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ GUIDE_SEGREGATION = "Network Segregation"
 GUIDE_TIME = "Encrypted Communications (WA_SECRET replay window needs synchronised clocks)"
 GUIDE_DB = "Encrypted Communications (database connection)"
 
-DEFAULTS = {
+# Only for the deprecated ``settings=`` form of the flow_matrix/flow_errors filters (keys the
+# caller leaves out). The deployment model (_model.py) has no defaults: it reads every value
+# from the hosts' variables, where the waent.onprem.wa role's defaults are. Remove with that form.
+LEGACY_DEFAULTS = {
     "multiconnect": False,
     "api_client_networks": [],
     "admin_networks": [],
@@ -45,7 +53,7 @@ VARIABLES = {
     "webapp_port": "wa_webapp_port",
     "coreapp_external_ports": "wa_coreapp_external_ports",
     "db_port": "wa_db_port",
-    "ssh_port": "ansible_port",
+    "ssh_port": "firewall_ssh_port",
     "ntp_servers": "timesync_servers",
     "host_address": "wa_host_address",
 }
@@ -137,11 +145,11 @@ def _coreapp_ports(host, ports):
 
 
 def normalize_settings(settings):
-    """Merge ``settings`` over DEFAULTS and validate the deployment-wide values."""
-    merged = dict(DEFAULTS)
+    """Merge ``settings`` over LEGACY_DEFAULTS and validate the deployment-wide values."""
+    merged = dict(LEGACY_DEFAULTS)
     for key, value in (settings or {}).items():
-        if key not in DEFAULTS:
-            raise FlowError(f"flow_matrix: unknown setting {key!r} (known: {', '.join(sorted(DEFAULTS))})")
+        if key not in LEGACY_DEFAULTS:
+            raise FlowError(f"flow_matrix: unknown setting {key!r} (known: {', '.join(sorted(LEGACY_DEFAULTS))})")
         if value is not None:
             merged[key] = value
     merged["multiconnect"] = _is_true(merged["multiconnect"])
@@ -166,30 +174,56 @@ def _host_cidr(address):
     return str(ipaddress.ip_network(address))
 
 
-def compute_flows(groups, hostvars=None, settings=None):
-    """Return the list of allowed flows for the inventory ``groups`` (dict group -> hosts).
+def legacy_inputs(groups, hostvars=None, settings=None):
+    """The inputs of :func:`compute_flows` from the ``settings=`` form of the ``flow_matrix`` filter.
 
-    Missing groups are empty. A host in several groups is one node; two inventory hosts with the
-    same ``wa_host_address`` are one machine (e.g. a Master co-hosted with a Coreapp on
-    6254-6257): flows keep the inventory name and the address, the firewall groups by address.
+    Kept for the roles that still call ``flow_matrix(hostvars, settings=...)``: deployment-wide
+    values come from ``settings`` (keys left out take ``LEGACY_DEFAULTS``), per-host values from the
+    host's variables when it sets them. The deployment model (``_model.build_model``) reads
+    everything from the hosts' variables instead and calls :func:`compute_flows` directly.
     """
     cfg = normalize_settings(settings)
     groups = groups or {}
     hostvars = hostvars or {}
-    members = {group: list(groups.get(group) or []) for group in GROUPS}
-    info = {}
-    for host in _sorted_unique(h for group in GROUPS for h in members[group]):
-        info[host] = host_inputs(host, hostvars, cfg)
-    webapps = members["wa_webapp"]
+    members = {group: _sorted_unique(groups.get(group) or []) for group in GROUPS}
     masters = members["wa_master"] if cfg["multiconnect"] else []
+    cores = members["wa_coreapp"] + masters
+    nodes = {}
+    for host in _sorted_unique(h for group in GROUPS for h in members[group]):
+        node = host_inputs(host, hostvars, cfg)
+        node["groups"] = [group for group in GROUPS if host in members[group]]
+        node["coreapp_external_ports"] = (
+            _coreapp_ports(host, node["coreapp_external_ports"]) if host in cores else None
+        )
+        node["ssh_port"] = cfg["ssh_port"]
+        node["ntp_servers"] = cfg["ntp_servers"]
+        nodes[host] = node
+    return cfg, members, nodes
+
+
+def compute_flows(settings, members, nodes):
+    """Return the list of allowed flows from normalised inputs.
+
+    ``settings``: ``multiconnect`` (bool), ``api_client_networks``, ``admin_networks`` and
+    ``management_networks`` (lists of CIDR strings), ``db_port`` (int).
+    ``members``: group -> inventory hosts, for the groups of ``GROUPS`` (missing groups are
+    empty). ``nodes``: every host of those groups (in model order) -> ``address`` (an IP
+    string), ``webapp_port`` (int, for Webapps), ``coreapp_external_ports`` (4 ints, for
+    Coreapps and Masters), ``ssh_port`` (int) and ``ntp_servers`` (host names or addresses).
+
+    A host in several groups is one node; two inventory hosts with the same address are one
+    machine (e.g. a Master co-hosted with a Coreapp on 6254-6257): flows keep the inventory
+    name and the address, the firewall groups by address.
+    """
+    members = {group: list(members.get(group) or []) for group in GROUPS}
+    webapps = members["wa_webapp"]
+    masters = members["wa_master"] if settings["multiconnect"] else []
     cores = _sorted_unique(members["wa_coreapp"] + masters)
     db_hosts = members["wa_db"]
     app_hosts = _sorted_unique(webapps + cores)
-    for host in cores:
-        info[host]["coreapp_external_ports"] = _coreapp_ports(host, info[host]["coreapp_external_ports"])
 
     def hosts_sources(hosts):
-        return _sorted_unique(_host_cidr(info[h]["address"]) for h in hosts)
+        return _sorted_unique(_host_cidr(nodes[h]["address"]) for h in hosts)
 
     flows = []
 
@@ -202,7 +236,7 @@ def compute_flows(groups, hostvars=None, settings=None):
             "source_zones": list(zones),
             "source_hosts": list(source_hosts),
             "destination_host": destination,
-            "destination_address": info[destination]["address"],
+            "destination_address": nodes[destination]["address"],
             "ports": sorted(set(ports)),
             "protocol": "tcp",
             "purpose": purpose,
@@ -211,36 +245,37 @@ def compute_flows(groups, hostvars=None, settings=None):
             "direction": "ingress",
         })
 
-    client_sources = _sorted_unique(cfg["api_client_networks"] + cfg["admin_networks"])
-    zones = [z for z, nets in (("api_clients", cfg["api_client_networks"]), ("admins", cfg["admin_networks"])) if nets]
+    client_sources = _sorted_unique(settings["api_client_networks"] + settings["admin_networks"])
+    zones = [z for z, nets in (("api_clients", settings["api_client_networks"]), ("admins", settings["admin_networks"]))
+             if nets]
     for host in webapps:
-        add("webapp-https", client_sources, zones, [], host, ports=[info[host]["webapp_port"]],
+        add("webapp-https", client_sources, zones, [], host, ports=[nodes[host]["webapp_port"]],
             purpose="REST API and Web Admin (HTTPS, container port 443)", guide=GUIDE_SEGREGATION, reference="1.4 #1")
 
     for host in cores:
-        ports = info[host]["coreapp_external_ports"]
+        ports = nodes[host]["coreapp_external_ports"]
         role = "master" if host in masters and host not in members["wa_coreapp"] else "coreapp"
         add(f"{role}-service", hosts_sources(webapps), ["wa_webapp"], webapps, host, ports=ports[:3],
             purpose="Webapp to Coreapp/Master message, contacts and control services (container 6250-6252)",
             guide=GUIDE_SEGREGATION, reference="1.4 #2-4")
-        if cfg["multiconnect"]:
-            peers = [p for p in cores if info[p]["address"] != info[host]["address"]]
+        if settings["multiconnect"]:
+            peers = [p for p in cores if nodes[p]["address"] != nodes[host]["address"]]
             add(f"{role}-cluster", hosts_sources(peers), ["wa_coreapp", "wa_master"], peers, host, ports=ports,
                 purpose="Coreapp/Master to Coreapp/Master intra-cluster services (container 6250-6253), "
                 "multiconnect only", guide=GUIDE_SEGREGATION, reference="1.4 #5")
 
     for host in db_hosts:
         add("database", hosts_sources(app_hosts), ["wa_webapp", "wa_coreapp", "wa_master"], app_hosts, host,
-            ports=[cfg["db_port"]], purpose="Webapp, Coreapp and Master to the database", guide=GUIDE_DB,
+            ports=[settings["db_port"]], purpose="Webapp, Coreapp and Master to the database", guide=GUIDE_DB,
             reference="1.4 #6")
 
-    for host in info:
-        add("ssh", cfg["management_networks"], ["management"], [], host, ports=[cfg["ssh_port"]],
+    for host in nodes:
+        add("ssh", settings["management_networks"], ["management"], [], host, ports=[nodes[host]["ssh_port"]],
             purpose="SSH from the management networks (Ansible controller, operators)", guide=GUIDE_SEGREGATION,
             reference="management")
 
-    managed = list(info)
-    for server in cfg["ntp_servers"]:
+    for server in _sorted_unique(s for node in nodes.values() for s in node["ntp_servers"]):
+        managed = [h for h in nodes if server in nodes[h]["ntp_servers"]]
         flows.append({
             "name": f"ntp:{server}",
             "sources": hosts_sources(managed),
@@ -256,6 +291,11 @@ def compute_flows(groups, hostvars=None, settings=None):
             "direction": "egress",
         })
     return flows
+
+
+def legacy_flows(groups, hostvars=None, settings=None):
+    """The flows of the ``settings=`` form of the ``flow_matrix`` filter (see :func:`legacy_inputs`)."""
+    return compute_flows(*legacy_inputs(groups, hostvars, settings))
 
 
 def flow_allows(flows, source, destination, port, protocol="tcp"):
@@ -288,7 +328,7 @@ def input_errors(settings=None, groups=None, hostvars=None, zones=None):
         return [str(exc)]
     if groups is not None:
         try:
-            compute_flows(groups, hostvars, settings)
+            legacy_flows(groups, hostvars, settings)
         except FlowError as exc:
             errors.append(str(exc))
     for name, networks in (zones or {}).items():
