@@ -1,8 +1,8 @@
 # Copyright (c) 2026 waent.onprem developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File I/O shared by the backends: reads that tell "missing" from "unreadable", and
-atomic writes of secret material (mode set before the first byte, fsync, rename)."""
+"""File I/O shared by the backends: reads that tell "missing" from "unreadable", private
+directories, and atomic writes of secret material (mode set before the first byte, fsync, rename)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,33 @@ def read_bytes(path):
         if exc.errno == errno.ENOENT:
             return None
         raise
+
+
+def ensure_dir(path, mode=0o700, check_mode=False):
+    """Create the directory and its missing parents, each with ``mode`` whatever the umask.
+
+    Returns the directories created, outermost first (in check mode: those that would be);
+    an empty list when ``path`` is a directory already."""
+    missing = []
+    probe = os.path.abspath(path)
+    while not os.path.isdir(probe):
+        missing.append(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    missing.reverse()
+    if check_mode:
+        return missing
+    created = []
+    for directory in missing:
+        try:
+            os.mkdir(directory, mode)
+        except FileExistsError:
+            continue  # created meanwhile by someone else
+        os.chmod(directory, mode)  # mkdir's mode is filtered by the umask
+        created.append(directory)
+    return created
 
 
 def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):

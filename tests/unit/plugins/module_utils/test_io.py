@@ -54,3 +54,21 @@ def test_write_atomic_never_exposes_content_with_a_wider_mode(tmp_path, monkeypa
     monkeypatch.setattr(_io.os, "fdopen", spying_fdopen)
     _io.write_atomic(str(tmp_path / "secret"), b"s3cr3t", 0o600)
     assert seen == [0o600]
+
+
+def test_ensure_dir_creates_every_missing_parent_with_the_mode_whatever_the_umask(tmp_path):
+    target = tmp_path / "a" / "b" / "c"
+    old = os.umask(0o077)
+    try:
+        created = _io.ensure_dir(str(target), 0o750)
+    finally:
+        os.umask(old)
+    assert created == [str(tmp_path / "a"), str(tmp_path / "a" / "b"), str(target)]
+    assert [stat.S_IMODE(os.stat(d).st_mode) for d in created] == [0o750] * 3
+    assert _io.ensure_dir(str(target)) == []
+
+
+def test_ensure_dir_check_mode_reports_and_creates_nothing(tmp_path):
+    target = tmp_path / "x" / "y"
+    assert _io.ensure_dir(str(target), check_mode=True) == [str(tmp_path / "x"), str(target)]
+    assert not (tmp_path / "x").exists()
