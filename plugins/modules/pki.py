@@ -28,14 +28,18 @@ description:
     fingerprint, key type, reason), never PEM or key material.
   - With O(state=validate) the module changes nothing; it checks operator-supplied certificates (for
     example from a corporate CA) against their keys, the CA bundle O(ca_bundle), the required names,
-    the usage and the expiry/renewal window, and reports every failed rule naming the file.
+    the usage and the expiry/renewal window, and reports every failed rule naming the file. These are the
+    same X.509 rules M(waent.onprem.db_tls_check) validates with, and the ones the module issues by.
+  - Names follow RFC 6125 - a wildcard only as the whole left-most label, matching exactly one label (no
+    partial wildcards such as C(w*.example.com)); an IP address only against an IP address SAN, also when it
+    is listed in O(certificates[].dns); the subject's common name is never used as a name (no CN fallback).
   - Per certificate, O(certificates[].bundles) writes the file shapes the product needs, for example
     the Webapp upload bundle (private key, server certificate, CA chain in one PEM, the order
     C(POST /v1/certificates/external) requires) and the database server/client C(key)/C(cert)/C(ca)
     files. A bundle is rewritten only when its content would change.
   - Keys are generated in-process with the Python C(cryptography) library; no subprocess is run.
 requirements:
-  - cryptography >= 3.3 (on the host that executes the module; tested with 38.0.4 and 50.0.2)
+  - cryptography >= 38.0.4 (on the host that executes the module)
 attributes:
   action:
     description:
@@ -479,8 +483,10 @@ certificates:
       type: bool
     failures:
       description:
-        - O(state=validate) only. Failed rules. Rules are V(unreadable), V(key_mismatch), V(chain),
-          V(names), V(usage), V(not_yet_valid), V(expired), V(renew_window).
+        - O(state=validate) only. Failed rules. Rules are V(unreadable), V(key_mismatch), V(ca_bundle) (a
+          certificate of O(ca_bundle) is not a CA), V(chain), V(names), V(usage), V(not_yet_valid), V(expired),
+          V(renew_window) (the certificate or a CA of its chain expires within
+          O(certificates[].renew_before) days).
       type: list
       elements: dict
       contains:
@@ -502,7 +508,8 @@ backup_files:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import check_cryptography
-from ansible_collections.waent.onprem.plugins.module_utils._pki import KEY_TYPES, execute
+from ansible_collections.waent.onprem.plugins.module_utils._pki import execute
+from ansible_collections.waent.onprem.plugins.module_utils._pki_items import KEY_TYPES
 
 REQUIRED_IF = [("state", "validate", ["ca_bundle"])]
 

@@ -9,14 +9,15 @@ import os
 import stat
 
 import pytest
-from ansible_collections.waent.onprem.plugins.module_utils import _cryptography_dep as dep
 from ansible_collections.waent.onprem.plugins.module_utils import _pki as pki
+from ansible_collections.waent.onprem.plugins.module_utils import _pki_items as items
+from ansible_collections.waent.onprem.plugins.module_utils import _pki_store, _x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-NOW = pki.utcnow()
+NOW = _x509.utcnow()
 DAY = datetime.timedelta(days=1)
 
 CA_DEFAULTS = {
@@ -125,7 +126,7 @@ def test_first_run_creates_ca_and_certificates_with_modes(tmp_path):
     ku = ca.extensions.get_extension_for_class(x509.KeyUsage)
     assert ku.critical and ku.value.key_cert_sign and ku.value.crl_sign
     leaf = load_cert(directory / "web.crt")
-    assert pki.signed_by(leaf, ca)
+    assert _x509.signed_by(leaf, ca)
     aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert aki.key_identifier == ski.digest
@@ -229,17 +230,17 @@ def test_key_replaced_by_another_key_of_same_type_is_key_mismatch(tmp_path):
     p = params(tmp_path)
     run(p)
     other = ec.generate_private_key(ec.SECP256R1())
-    (tmp_path / "web.key").write_bytes(pki.key_pem(other))
+    (tmp_path / "web.key").write_bytes(items.key_pem(other))
     web = by_name(run(p))["web"]
     assert web["reason"] == "key_mismatch" and not web["key_regenerated"]
     cert = load_cert(tmp_path / "web.crt")
-    assert pki.spki(cert.public_key()) == pki.spki(other.public_key())
+    assert _x509.spki(cert.public_key()) == _x509.spki(other.public_key())
 
 
 def test_key_of_another_type_is_regenerated(tmp_path):
     p = params(tmp_path)
     run(p)
-    (tmp_path / "web.key").write_bytes(pki.key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    (tmp_path / "web.key").write_bytes(items.key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
     web = by_name(run(p))["web"]
     assert web["reason"] == "key_type_changed" and web["key_regenerated"]
     assert web["key_type"] == "ec-p256"
@@ -265,7 +266,7 @@ def test_certificate_from_another_ca_is_issuer_mismatch(tmp_path):
         (mine / name).write_bytes((other_dir / name).read_bytes())
     web = by_name(run(params(mine)))["web"]
     assert web["reason"] == "issuer_mismatch" and not web["key_regenerated"]
-    assert pki.signed_by(load_cert(mine / "web.crt"), load_cert(mine / "ca.crt"))
+    assert _x509.signed_by(load_cert(mine / "web.crt"), load_cert(mine / "ca.crt"))
 
 
 @pytest.mark.parametrize(
@@ -359,7 +360,7 @@ def test_ca_key_missing_is_an_error(tmp_path):
 def test_ca_key_and_cert_that_do_not_match_is_an_error(tmp_path):
     p = params(tmp_path)
     run(p)
-    (tmp_path / "ca.key").write_bytes(pki.key_pem(ec.generate_private_key(ec.SECP256R1())))
+    (tmp_path / "ca.key").write_bytes(items.key_pem(ec.generate_private_key(ec.SECP256R1())))
     with pytest.raises(pki.PkiError, match="does not match the key"):
         run(p)
 
@@ -387,7 +388,7 @@ def test_ca_replace_always_cascades_to_every_certificate(tmp_path):
     assert {c["reason"] for c in second["certificates"]} == {"ca_replaced"}
     ca = load_cert(tmp_path / "ca.crt")
     for name in ("web", "db-client"):
-        assert pki.signed_by(load_cert(tmp_path / (name + ".crt")), ca)
+        assert _x509.signed_by(load_cert(tmp_path / (name + ".crt")), ca)
     assert len(second["backup_files"]) == 4  # ca.key, ca.crt, web.crt, db-client.crt
     p["ca"]["replace"] = "never"
     assert not run(p)["changed"]
@@ -467,12 +468,44 @@ def test_existing_certificates_with_new_ca_are_issuer_mismatch(tmp_path):
     assert by_name(run(p))["web"]["reason"] == "issuer_mismatch"
 
 
+@pytest.mark.parametrize(
+    "damage",
+    ["ca_gone", "ca_gone_cert_truncated", "ca_gone_key_swapped", "cert_gone", "key_type", "sans", "ca_forced"],
+)
+def test_check_mode_predicts_the_real_run(tmp_path, damage):
+    """One predicate per item: the reason check mode reports is the reason the real run acts on."""
+    p = params(tmp_path)
+    run(p)
+    if damage.startswith("ca_gone"):
+        (tmp_path / "ca.key").unlink()
+        (tmp_path / "ca.crt").unlink()
+    if damage == "ca_gone_cert_truncated":
+        (tmp_path / "web.crt").write_bytes((tmp_path / "web.crt").read_bytes()[:80])
+    if damage == "ca_gone_key_swapped":
+        (tmp_path / "web.key").write_bytes(items.key_pem(ec.generate_private_key(ec.SECP256R1())))
+    if damage == "cert_gone":
+        (tmp_path / "web.crt").unlink()
+    if damage == "key_type":
+        p["certificates"][0]["key_type"] = "ec-p384"
+    if damage == "sans":
+        p["certificates"][0]["ip"] = []
+    if damage == "ca_forced":
+        p["ca"]["replace"] = "always"
+    before = snapshot(tmp_path)
+    check = run(p, check_mode=True)
+    assert snapshot(tmp_path) == before
+    real = run(p)
+    assert check["ca"]["reason"] == real["ca"]["reason"]
+    for field in ("reason", "key_regenerated"):
+        assert by_name(check)["web"][field] == by_name(real)["web"][field], damage
+
+
 def test_p384_and_rsa_ca(tmp_path):
     for key_type in ("ec-p384", "rsa-2048"):
         directory = tmp_path / key_type
         result = run(params(directory, ca={"key_type": key_type}))
         assert result["ca"]["key_type"] == key_type
-        assert pki.signed_by(load_cert(directory / "web.crt"), load_cert(directory / "ca.crt"))
+        assert _x509.signed_by(load_cert(directory / "web.crt"), load_cert(directory / "ca.crt"))
         assert not run(params(directory, ca={"key_type": key_type}))["changed"]
 
 
@@ -497,14 +530,14 @@ def test_modes_options_and_numeric_mode(tmp_path):
 
 
 def test_atomic_write_leaves_original_and_no_temp_on_failure(tmp_path, monkeypatch):
-    store = pki.FileStore()
+    store = _pki_store.FileStore()
     target = tmp_path / "file.key"
     target.write_bytes(b"original")
 
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pki.os, "replace", boom)
+    monkeypatch.setattr(_pki_store._io.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         store.write(str(target), b"new", 0o600)
     assert target.read_bytes() == b"original"
@@ -512,7 +545,7 @@ def test_atomic_write_leaves_original_and_no_temp_on_failure(tmp_path, monkeypat
 
 
 def test_atomic_write_sets_mode_and_replaces(tmp_path):
-    store = pki.FileStore()
+    store = _pki_store.FileStore()
     target = tmp_path / "sub" / "file.key"
     store.write(str(target), b"data", 0o600)
     assert target.read_bytes() == b"data" and mode_of(target) == 0o600
@@ -677,7 +710,7 @@ def corporate(tmp_path):
     (tmp_path / "bundle.pem").write_bytes(pem(root) + pem(inter))
     (tmp_path / "inter.pem").write_bytes(pem(inter))
     (tmp_path / "wa.crt").write_bytes(pem(leaf))
-    (tmp_path / "wa.key").write_bytes(pki.key_pem(leaf_key))
+    (tmp_path / "wa.key").write_bytes(items.key_pem(leaf_key))
     return {"root": root, "root_key": root_key, "inter": inter, "int_key": int_key, "leaf_key": leaf_key}
 
 
@@ -723,7 +756,7 @@ def test_validate_chain_without_intermediate_fails(tmp_path, corporate):
 
 def test_validate_reports_every_failed_rule_with_file(tmp_path, corporate):
     other_key = ec.generate_private_key(ec.SECP256R1())
-    (tmp_path / "wa.key").write_bytes(pki.key_pem(other_key))
+    (tmp_path / "wa.key").write_bytes(items.key_pem(other_key))
     results, messages = pki.validate_certificates(
         vparams(tmp_path, dns=["wa.corp.example", "missing.example"], ip=["192.0.2.7"], usage="client")
     )
@@ -770,34 +803,34 @@ def test_validate_rejects_a_non_ca_issuer(tmp_path):
     leaf = make_cert("wa.corp.example", leaf_key, root, root_key, dns=["wa.corp.example"])
     (tmp_path / "bundle.pem").write_bytes(pem(root))
     (tmp_path / "wa.crt").write_bytes(pem(leaf))
-    (tmp_path / "wa.key").write_bytes(pki.key_pem(leaf_key))
+    (tmp_path / "wa.key").write_bytes(items.key_pem(leaf_key))
     results, messages = pki.validate_certificates(vparams(tmp_path))
-    assert rules(results) == ["chain"] and "not a CA certificate" in messages[0]
+    assert rules(results) == ["ca_bundle", "chain"]
+    failures = {f["rule"]: f for f in results[0]["failures"]}
+    assert failures["ca_bundle"]["file"].endswith("bundle.pem") and failures["chain"]["file"].endswith("wa.crt")
+    assert all("not a CA certificate" in m for m in messages)
 
 
-def test_wildcard_matching():
-    assert pki._name_covered("a.example.com", ["*.example.com"])
-    assert not pki._name_covered("a.b.example.com", ["*.example.com"])
-    assert not pki._name_covered("example.com", ["*.example.com"])
-    assert pki._name_covered("WA.example.com.", ["wa.example.com"])
+def test_validate_checks_ip_names_against_ip_sans_only(tmp_path):
+    run(params(tmp_path))  # web: DNS wa.example.com, IP 192.0.2.1
+    spec = cert_spec("web", dns=["192.0.2.1"])  # an address listed as a DNS name is still an address
+    results, messages = pki.validate_certificates(params(tmp_path, certs=[spec], state="validate", ca_bundle="ca.crt"))
+    assert messages == []
+    spec = cert_spec("web", dns=["*.example.com", "192.0.2.2"])  # wa.example.com covers neither
+    results, messages = pki.validate_certificates(params(tmp_path, certs=[spec], state="validate", ca_bundle="ca.crt"))
+    assert rules(results) == ["names"] and "does not cover *.example.com, 192.0.2.2" in messages[0]
 
 
-# --------------------------------------------------------------------------- cryptography dependency
-
-
-def test_cryptography_problem_messages(monkeypatch):
-    assert dep.cryptography_problem() is None
-    monkeypatch.setattr(dep, "CRYPTOGRAPHY_VERSION", "2.9.1")
-    message = dep.cryptography_problem()
-    assert "too old" in message and "2.9.1" in message and "ansible_python_interpreter" in message
-    monkeypatch.setattr(dep, "HAS_CRYPTOGRAPHY", False)
-    assert "could not import it" in dep.cryptography_problem()
-
-
-def test_version_tuple():
-    assert dep._version_tuple("41.0.7") == (41, 0, 7)
-    assert dep._version_tuple("3.4rc1") == (3, 4)
-    assert dep._version_tuple("3.3") >= dep._version_tuple(dep.MINIMUM_CRYPTOGRAPHY_VERSION)
+def test_validate_renew_window_covers_the_issuing_ca(tmp_path):
+    # a leaf valid for a year from a CA that ends in 20 days: the session breaks with the CA
+    run(params(tmp_path, ca={"validity_days": 20, "renew_before": 1}, certs=[cert_spec("web", dns=["wa.example.com"])]))
+    spec = cert_spec("web", dns=["wa.example.com"], renew_before=10)
+    results, _messages = pki.validate_certificates(params(tmp_path, certs=[spec], state="validate", ca_bundle="ca.crt"))
+    assert rules(results) == []
+    spec["renew_before"] = 25
+    results, messages = pki.validate_certificates(params(tmp_path, certs=[spec], state="validate", ca_bundle="ca.crt"))
+    assert rules(results) == ["renew_window", "renew_window"]  # the leaf (capped at the CA's end) and the CA
+    assert any("its issuer CN=waent.onprem internal CA" in m for m in messages)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing the group of a file needs root")
