@@ -23,8 +23,11 @@ description:
     server certificate, the certificate expired, the server wants a client certificate, or (with O(tls=false))
     when the server refuses plaintext - which is what a hardened server must do.
   - With O(mode=validate) it instead validates TLS material supplied by the user (key match, chain to the CA,
-    expiry, usage, names) before any of it is written; this needs C(cryptography) where it runs (the
-    controller).
+    expiry, usage, names) before any of it is written, with the same X.509 rules M(waent.onprem.pki) issues and
+    validates with; this needs C(cryptography) where it runs (the controller).
+  - Names follow RFC 6125, in both modes - a wildcard only as the whole left-most label, matching one label; an
+    IP address only against an IP address SAN; the subject's common name is never used as a name (no CN
+    fallback), so a certificate must list its names in subjectAltName.
 options:
   mode:
     description:
@@ -125,7 +128,8 @@ options:
     type: str
   purpose:
     description:
-      - O(mode=validate) - the extended key usage the certificate needs when it has one.
+      - O(mode=validate) - the extended key usage the certificate needs when it has one (a key usage extension,
+        when present, must allow digitalSignature).
     type: str
     choices: [server, client]
     default: server
@@ -137,11 +141,12 @@ options:
     default: []
   min_days_valid:
     description:
-      - O(mode=validate) - fail when a certificate expires within this many days.
+      - O(mode=validate) - fail when the certificate or a CA certificate of its chain expires within this many
+        days.
     type: int
     default: 0
 requirements:
-  - C(cryptography) for O(mode=validate) only.
+  - cryptography >= 38.0.4 (for O(mode=validate) only, where it runs - usually the controller)
 notes:
   - Reads only; it never changes anything, so it runs in check mode too.
   - The authentication plugins handled are C(mysql_native_password), C(caching_sha2_password) (fast path, or
@@ -302,7 +307,7 @@ problems:
   returned: mode=validate
   type: list
   elements: str
-  sample: ["CN=db1 does not cover the name db.example.com (subjectAltName: db1)"]
+  sample: ["certificate CN=db1: subjectAltName does not cover db.example.com (has DNS db1; IP none)"]
 certificate:
   description: O(mode=validate) - parsed facts of the certificate (never PEM).
   returned: mode=validate, when it parses
@@ -313,8 +318,11 @@ certificate:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.waent.onprem.plugins.module_utils import _db_tls
+from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import check_cryptography
+from ansible_collections.waent.onprem.plugins.module_utils._db_tls_wire import KIND_SETTINGS, DbTlsError
+from ansible_collections.waent.onprem.plugins.module_utils._envfile import CONTAINER_DATA_PATH, read_env_file
 
 CONNECTION_OPTIONS = ("engine", "hostname", "port", "username", "password", "ssl_ca", "ssl_cert", "ssl_key",
                       "verify", "tls", "timeout", "database", "tls_max_version")
@@ -322,11 +330,10 @@ CONNECTION_OPTIONS = ("engine", "hostname", "port", "username", "password", "ssl
 
 def run_validate(module):
     params = module.params
-    if not _db_tls.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(_db_tls.CRYPTOGRAPHY_IMPORT_ERROR))
+    check_cryptography(module)
     missing = [k for k in ("ca_content", "cert_content") if not params[k]]
     if missing:
-        module.fail_json(msg="mode=validate needs {}".format(" and ".join(missing)), kind=_db_tls.KIND_SETTINGS)
+        module.fail_json(msg="mode=validate needs {}".format(" and ".join(missing)), kind=KIND_SETTINGS)
     problems, facts = _db_tls.validate_material(
         params["ca_content"], params["cert_content"], params["key_content"], purpose=params["purpose"],
         names=params["names"], min_days=params["min_days_valid"])
@@ -341,11 +348,10 @@ def run_connect(module):
     env = {}
     if params["env_file"]:
         try:
-            with open(params["env_file"], encoding="utf-8") as handle:
-                env = _db_tls.parse_env_file(handle.read())
+            env = read_env_file(params["env_file"])
         except OSError as exc:
             module.fail_json(msg="Cannot read the env file {}: {}".format(params["env_file"], exc),
-                             kind=_db_tls.KIND_SETTINGS)
+                             kind=KIND_SETTINGS)
     if env.get("WA_DB_PASSWORD"):
         module.no_log_values.add(env["WA_DB_PASSWORD"])
     overrides = {k: params[k] for k in CONNECTION_OPTIONS}
@@ -359,7 +365,7 @@ def run_connect(module):
                         "but the server identity is not proven.")
     try:
         facts = _db_tls.check_connection(settings)
-    except _db_tls.DbTlsError as exc:
+    except DbTlsError as exc:
         module.fail_json(msg=exc.msg, kind=exc.kind, hostname=settings["hostname"], port=settings["port"],
                          engine=settings["engine"], tls=settings["tls"])
     for warning in warnings:
@@ -373,7 +379,7 @@ def main():
             mode=dict(type="str", choices=["connect", "validate"], default="connect"),
             env_file=dict(type="path"),
             data_dir=dict(type="path"),
-            container_data_path=dict(type="str", default=_db_tls.CONTAINER_DATA_PATH),
+            container_data_path=dict(type="str", default=CONTAINER_DATA_PATH),
             engine=dict(type="str", choices=list(_db_tls.ENGINES)),
             hostname=dict(type="str"),
             port=dict(type="int"),
@@ -401,7 +407,7 @@ def main():
         run_validate(module)
     if module.params["env_file"] and not os.path.isfile(module.params["env_file"]):
         module.fail_json(msg="The env file {} does not exist on this host".format(module.params["env_file"]),
-                         kind=_db_tls.KIND_SETTINGS)
+                         kind=KIND_SETTINGS)
     run_connect(module)
 
 

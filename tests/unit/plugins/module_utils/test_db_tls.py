@@ -3,29 +3,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import copy
 import datetime
-import hashlib
 import socket
 import ssl
 import struct
 import threading
 
 import pytest
-from ansible_collections.waent.onprem.plugins.module_utils import _db_tls
+from ansible_collections.waent.onprem.plugins.module_utils import _db_tls, _db_tls_wire, _pki
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from x509_certs import make_cert
 
 NOW = datetime.datetime(2026, 11, 24, tzinfo=datetime.UTC)
 
 
-# ----------------------------------------------------------------- env files and settings
-
-def test_parse_env_file_keeps_values_verbatim():
-    env = _db_tls.parse_env_file("# c\n\nWA_DB_PASSWORD=a=b;c#d\nWA_DB_PORT=3306\nnoequals\n")
-    assert env == {"WA_DB_PASSWORD": "a=b;c#d", "WA_DB_PORT": "3306"}
-
+# ----------------------------------------------------------------- settings
 
 def test_settings_map_container_paths_to_the_host_volume():
     env = {"WA_DB_ENGINE": "pgsql", "WA_DB_HOSTNAME": "db1", "WA_DB_PORT": "5432", "WA_DB_USERNAME": "waent",
@@ -65,120 +61,9 @@ def test_check_settings_names_what_is_missing(tmp_path):
 
 
 def test_check_connection_refuses_bad_settings():
-    with pytest.raises(_db_tls.DbTlsError) as info:
+    with pytest.raises(_db_tls_wire.DbTlsError) as info:
         _db_tls.check_connection({"engine": "MYSQL", "tls": True, "verify": True})
-    assert info.value.kind == _db_tls.KIND_SETTINGS
-
-
-# ----------------------------------------------------------------- MySQL protocol
-
-def _server_checks_native(scramble, salt, password):
-    stage2 = hashlib.sha1(hashlib.sha1(password.encode()).digest()).digest()  # noqa: S324
-    mix = hashlib.sha1(salt + stage2).digest()  # noqa: S324
-    candidate = _db_tls._xor(scramble, mix)
-    return hashlib.sha1(candidate).digest() == stage2  # noqa: S324
-
-
-def test_mysql_native_scramble_is_what_the_server_accepts():
-    salt = bytes(range(20))
-    assert _server_checks_native(_db_tls.mysql_native_scramble("s3cr3t!", salt), salt, "s3cr3t!")
-    assert not _server_checks_native(_db_tls.mysql_native_scramble("other", salt), salt, "s3cr3t!")
-    assert _db_tls.mysql_native_scramble("", salt) == b""
-
-
-def test_caching_sha2_scramble_is_what_the_server_accepts():
-    nonce = bytes(range(20, 40))
-    scramble = _db_tls.caching_sha2_scramble("pw", nonce)
-    stored = hashlib.sha256(hashlib.sha256(b"pw").digest()).digest()
-    p1 = _db_tls._xor(scramble, hashlib.sha256(stored + nonce).digest())
-    assert hashlib.sha256(p1).digest() == stored
-
-
-def _greeting(caps=0xF7FF | _db_tls.CLIENT_SSL, caps_hi=0x81BF, plugin=b"mysql_native_password"):
-    salt1, salt2 = b"abcdefgh", b"ijklmnopqrst"
-    return (b"\x0a" + b"5.5.5-10.11.6-MariaDB\0" + struct.pack("<I", 7) + salt1 + b"\0"
-            + struct.pack("<H", caps & 0xFFFF) + b"\x2d" + struct.pack("<H", 2) + struct.pack("<H", caps_hi)
-            + bytes([21]) + b"\0" * 10 + salt2 + b"\0" + plugin + b"\0")
-
-
-def test_parse_mysql_greeting():
-    info = _db_tls.parse_mysql_greeting(_greeting())
-    assert info["version"] == "5.5.5-10.11.6-MariaDB"
-    assert info["salt"] == b"abcdefghijklmnopqrst"
-    assert info["plugin"] == "mysql_native_password"
-    assert info["capabilities"] & _db_tls.CLIENT_SSL
-
-
-def test_parse_mysql_greeting_error_packet():
-    payload = b"\xff" + struct.pack("<H", 1130) + b"Host '10.0.0.9' is not allowed to connect"
-    with pytest.raises(_db_tls.DbTlsError) as info:
-        _db_tls.parse_mysql_greeting(payload)
-    assert "not allowed" in info.value.msg
-
-
-def test_parse_mysql_error_with_sqlstate():
-    err = _db_tls.parse_mysql_error(b"\xff" + struct.pack("<H", 1045) + b"#28000Access denied")
-    assert err == {"code": 1045, "sqlstate": "28000", "message": "Access denied"}
-
-
-def test_mysql_packet_and_rows():
-    assert _db_tls.mysql_packet(b"abc", 2) == b"\x03\x00\x00\x02abc"
-    row = b"\x0bSsl_version\x07TLSv1.3\xfb"
-    assert _db_tls.parse_mysql_row(row, 3) == ["Ssl_version", "TLSv1.3", None]
-
-
-def test_lenenc_int_forms():
-    assert _db_tls._lenenc_int(b"\xfc\x10\x27", 0) == (10000, 3)
-    assert _db_tls._lenenc_int(b"\xfd\x01\x00\x01", 0) == (65537, 4)
-
-
-# ----------------------------------------------------------------- PostgreSQL protocol
-
-def test_scram_sha256_rfc7677_vector():
-    first, bare = _db_tls.scram_client_first("rOprNGfwEbeRWgbNEkqO", "user")
-    assert first == "n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
-    server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-    final, server_sig = _db_tls.scram_client_final("pencil", "rOprNGfwEbeRWgbNEkqO", bare, server_first)
-    assert final == ("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-                     "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
-    assert server_sig == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
-
-
-def test_scram_rejects_a_nonce_the_client_did_not_start():
-    with pytest.raises(_db_tls.DbTlsError):
-        _db_tls.scram_client_final("pw", "abc", "n=,r=abc", "r=xyz,s=QUJD,i=4096")
-
-
-def test_pg_md5_password():
-    inner = hashlib.md5(b"pwuser").hexdigest()  # noqa: S324
-    assert _db_tls.pg_md5_password("pw", "user", b"salt") == "md5" + hashlib.md5(inner.encode() + b"salt").hexdigest()  # noqa: S324
-
-
-def test_parse_pg_error():
-    body = b"SFATAL\0C28000\0Mno pg_hba.conf entry for host \"1.2.3.4\", no encryption\0\0"
-    err = _db_tls.parse_pg_error(body)
-    assert err["code"] == "28000"
-    assert "no encryption" in err["message"]
-
-
-def test_pg_error_classification():
-    session = _db_tls.PostgreSQLSession({"username": "waent", "tls": False, "ssl_cert": None})
-    assert session._error(b"Mno pg_hba.conf entry for host \"x\", no encryption\0\0").kind == \
-        _db_tls.KIND_PLAINTEXT_REFUSED
-    session = _db_tls.PostgreSQLSession({"username": "waent", "tls": True, "ssl_cert": None})
-    assert session._error(b"Mconnection requires a valid client certificate\0\0").kind == \
-        _db_tls.KIND_CLIENT_CERT_REQUIRED
-    assert session._error(b"Mpassword authentication failed\0\0").kind == _db_tls.KIND_AUTH
-
-
-def test_mysql_error_classification():
-    plain = _db_tls.MySQLSession({"username": "waent", "tls": False, "ssl_cert": None})
-    err = {"code": 3159, "message": "Connections using insecure transport are prohibited"}
-    assert plain._auth_error(err).kind == _db_tls.KIND_PLAINTEXT_REFUSED
-    nocert = _db_tls.MySQLSession({"username": "waent", "tls": True, "ssl_cert": None})
-    assert nocert._auth_error({"code": 1045, "message": "Access denied"}).kind == _db_tls.KIND_CLIENT_CERT_REQUIRED
-    full = _db_tls.MySQLSession({"username": "waent", "tls": True, "ssl_cert": "/c"})
-    assert full._auth_error({"code": 1045, "message": "Access denied"}).kind == _db_tls.KIND_AUTH
+    assert info.value.kind == _db_tls_wire.KIND_SETTINGS
 
 
 # ----------------------------------------------------------------- certificates
@@ -189,24 +74,8 @@ def _key():
 
 def _cert(subject_key, issuer_key, cn, issuer_cn=None, *, ca=False, names=(), eku=None,
           not_before=NOW - datetime.timedelta(days=1), not_after=NOW + datetime.timedelta(days=365)):
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn or cn)]))
-               .public_key(subject_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(not_before).not_valid_after(not_after)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if names:
-        import ipaddress
-        entries = []
-        for name in names:
-            try:
-                entries.append(x509.IPAddress(ipaddress.ip_address(name)))
-            except ValueError:
-                entries.append(x509.DNSName(name))
-        builder = builder.add_extension(x509.SubjectAlternativeName(entries), critical=False)
-    if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
+    return make_cert(cn, subject_key, issuer_cn, issuer_key, ca=ca, start=not_before, end=not_after, names=names,
+                     eku=eku)
 
 
 def _pem(obj):
@@ -237,9 +106,9 @@ def test_validate_material_reports_each_problem(pki):
     problems, _facts = _db_tls.validate_material(_pem(pki["ca"]), _pem(pki["server"]), _pem(pki["other_key"]),
                                                  purpose="client", names=["db2.example"], now=NOW)
     text = " | ".join(problems)
-    assert "does not match the certificate" in text
-    assert "lacks the clientAuth" in text
-    assert "does not cover the name db2.example" in text
+    assert "certificate CN=db1: the certificate does not match the private key" in text
+    assert "extendedKeyUsage lacks clientAuth required for usage=client" in text
+    assert "subjectAltName does not cover db2.example (has DNS db1.example; IP 10.0.0.5)" in text
 
 
 def test_validate_material_expiry_and_chain(pki):
@@ -250,7 +119,7 @@ def test_validate_material_expiry_and_chain(pki):
     problems, _facts = _db_tls.validate_material(_pem(stranger_ca), _pem(expired), None, now=NOW)
     text = " | ".join(problems)
     assert "expired on" in text
-    assert "is not signed by a CA of the supplied bundle" in text
+    assert "does not chain to a CA in the CA bundle" in text
     problems, _facts = _db_tls.validate_material(_pem(pki["ca"]), _pem(pki["server"]), None, min_days=400, now=NOW)
     assert any("within 400 days" in p for p in problems)
 
@@ -269,22 +138,67 @@ def test_validate_material_rejects_garbage():
     assert "does not parse" in problems[0]
 
 
-def test_name_matching_wildcards_and_ips():
-    assert _db_tls._name_matches("db.example.com", ["*.example.com"], [])
-    assert not _db_tls._name_matches("a.db.example.com", ["*.example.com"], [])
-    assert _db_tls._name_matches("10.0.0.5", [], ["10.0.0.5"])
-    assert not _db_tls._name_matches("10.0.0.6", ["10.0.0.6"], [])
+def test_validate_material_rules_the_old_validator_lacked(pki):
+    # keyUsage without digitalSignature, a non-CA in the CA bundle, a wildcard standing for two labels,
+    # an address only as a DNS SAN: each is a problem now, as for the pki module.
+    no_sign = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "db1")]))
+               .issuer_name(pki["ca"].subject).public_key(pki["leaf_key"].public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=30))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName("*.db.example"), x509.DNSName("10.0.0.9")]),
+                              critical=False)
+               .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=True,
+                                            data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+               .sign(pki["ca_key"], hashes.SHA256()))
+    problems, _facts = _db_tls.validate_material(_pem(pki["ca"]) + _pem(pki["server"]), _pem(no_sign), None,
+                                                 names=["x.db.example", "a.b.db.example", "10.0.0.9"], now=NOW)
+    text = " | ".join(problems)
+    assert "keyUsage lacks digitalSignature" in text
+    assert "CN=db1 in the CA bundle is not a CA certificate" in text
+    assert "does not cover a.b.db.example, 10.0.0.9 (has DNS *.db.example, 10.0.0.9; IP none)" in text
+
+
+def _issue(directory):
+    spec = {"common_name": None, "dns": [], "ip": [], "usage": "server", "key_type": "ec-p256", "validity_days": 30,
+            "renew_before": 1, "signed_by": None, "key_path": None, "cert_path": None, "chain_path": None,
+            "owner": None, "group": None, "bundles": []}
+    params = {"path": str(directory), "state": "present", "organization": None, "owner": None, "group": None,
+              "ca": {"name": "ca", "common_name": "waent CA", "key_type": "ec-p256", "validity_days": 60,
+                     "renew_before": 1, "replace": "never"},
+              "certificates": [dict(copy.deepcopy(spec), name="db1", dns=["db1.example"], ip=["10.0.0.5"]),
+                               dict(copy.deepcopy(spec), name="core1", common_name="waent", usage="client",
+                                    key_type="rsa-2048")],
+              "key_mode": "0600", "cert_mode": "0644", "backup": False, "on_unreadable": "regenerate"}
+    _pki.PkiManager(params).run()
+    return {p.stem + p.suffix: p.read_text() for p in directory.iterdir()}
+
+
+def test_roles_validate_with_the_rules_the_pki_issued_with(tmp_path):
+    files = _issue(tmp_path)
+    problems, facts = _db_tls.validate_material(files["ca.crt"], files["db1.crt"], files["db1.key"],
+                                                purpose="server", names=["db1.example", "10.0.0.5"], min_days=7)
+    assert problems == [] and facts["subject_alt_names"] == ["db1.example", "10.0.0.5"]
+    problems, facts = _db_tls.validate_material(files["ca.crt"], files["core1.crt"], files["core1.key"],
+                                                purpose="client", min_days=7)
+    assert problems == [] and facts["subject"] == "CN=waent"
+    problems, _facts = _db_tls.validate_material(files["ca.crt"], files["core1.crt"], files["core1.key"],
+                                                 purpose="server", names=["waent"])
+    text = " | ".join(problems)
+    assert "lacks serverAuth" in text
+    assert "does not cover waent" in text  # the CN is never a name
 
 
 def test_classify_verify_errors():
     settings = {"hostname": "db1", "port": 3306, "ssl_ca": "/ca.pem"}
-    cases = {10: _db_tls.KIND_VERIFY_EXPIRED, 62: _db_tls.KIND_VERIFY_HOSTNAME, 64: _db_tls.KIND_VERIFY_HOSTNAME,
-             20: _db_tls.KIND_VERIFY_CA, 19: _db_tls.KIND_VERIFY_CA, 7: _db_tls.KIND_VERIFY_OTHER}
+    wire = _db_tls_wire
+    cases = {10: wire.KIND_VERIFY_EXPIRED, 62: wire.KIND_VERIFY_HOSTNAME, 64: wire.KIND_VERIFY_HOSTNAME,
+             20: wire.KIND_VERIFY_CA, 19: wire.KIND_VERIFY_CA, 7: wire.KIND_VERIFY_OTHER}
     for code, kind in cases.items():
         exc = ssl.SSLCertVerificationError("verify failed")
         exc.verify_code = code
         exc.verify_message = f"detail {code}"
-        err = _db_tls.classify_verify_error(exc, settings)
+        err = _db_tls_wire.classify_verify_error(exc, settings)
         assert err.kind == kind
         assert f"detail {code}" in err.msg
 
@@ -348,6 +262,10 @@ def loopback_pki(tmp_path_factory, pki):
         "server": _pem(_cert(pki["leaf_key"], pki["ca_key"], "db", "waent CA", names=["localhost", "127.0.0.1"],
                              not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1),
                              not_after=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=9))),
+        # no SAN, the name only as CN: refused by the live check as by the validators (no CN fallback)
+        "cn_only": _pem(_cert(pki["leaf_key"], pki["ca_key"], "localhost", "waent CA",
+                              not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1),
+                              not_after=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=9))),
         "expired": _pem(_cert(pki["leaf_key"], pki["ca_key"], "db", "waent CA", names=["localhost"],
                               not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=9),
                               not_after=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1))),
@@ -376,22 +294,23 @@ def test_loopback_session_is_verified_and_encrypted(loopback_pki):
 
 
 @pytest.mark.parametrize(("cert", "ca", "hostname", "kind"), [
-    ("server", "rogue", "localhost", _db_tls.KIND_VERIFY_CA),
-    ("server", "ca", "127.0.0.2", _db_tls.KIND_VERIFY_HOSTNAME),
-    ("expired", "ca", "localhost", _db_tls.KIND_VERIFY_EXPIRED),
+    ("server", "rogue", "localhost", _db_tls_wire.KIND_VERIFY_CA),
+    ("server", "ca", "127.0.0.2", _db_tls_wire.KIND_VERIFY_HOSTNAME),
+    ("expired", "ca", "localhost", _db_tls_wire.KIND_VERIFY_EXPIRED),
+    ("cn_only", "ca", "localhost", _db_tls_wire.KIND_VERIFY_HOSTNAME),
 ])
 def test_loopback_refusals(loopback_pki, cert, ca, hostname, kind):
     # 127.0.0.2 is a loopback address the certificate does not name (Linux routes 127/8 locally).
     address = hostname if hostname.startswith("127.") else "127.0.0.1"
     server = _FakePg(loopback_pki[cert], loopback_pki["server_key"], address=address)
     settings = _settings(server.port, loopback_pki[ca], hostname)
-    with pytest.raises(_db_tls.DbTlsError) as info:
+    with pytest.raises(_db_tls_wire.DbTlsError) as info:
         _db_tls.check_connection(settings)
     assert info.value.kind == kind, info.value.msg
 
 
 def test_loopback_server_without_tls(loopback_pki):
     server = _FakePg(loopback_pki["server"], loopback_pki["server_key"], accept_tls=False)
-    with pytest.raises(_db_tls.DbTlsError) as info:
+    with pytest.raises(_db_tls_wire.DbTlsError) as info:
         _db_tls.check_connection(_settings(server.port, loopback_pki["ca"]))
-    assert info.value.kind == _db_tls.KIND_TLS_REFUSED
+    assert info.value.kind == _db_tls_wire.KIND_TLS_REFUSED
