@@ -47,6 +47,21 @@ if [ "$(cat "$WAENT_VENV/.stamp" 2>/dev/null)" != "$req_hash" ]; then
   echo "$req_hash" > "$WAENT_VENV/.stamp"
 fi
 
+# 3b. floor virtualenv: the X.509/pki/db_tls unit tests also run (test.sh units-floor) with the
+# oldest cryptography the collection supports (MINIMUM_CRYPTOGRAPHY_VERSION, Debian 12's),
+# next to the same ansible-core and pytest; rebuilt when one of those pins changes.
+WAENT_VENV_FLOOR=${WAENT_VENV_FLOOR:-$WAENT_HOME/venv-floor}
+floor=$(sed -n 's/^MINIMUM_CRYPTOGRAPHY_VERSION = "\([0-9.]*\)"$/\1/p' plugins/module_utils/_cryptography_dep.py)
+mapfile -t floor_pins < <(echo "cryptography==$floor"; grep -E '^(ansible-core|pytest)==' requirements-dev.txt)
+if [ "$(cat "$WAENT_VENV_FLOOR/.stamp" 2>/dev/null)" != "${floor_pins[*]}" ]; then
+  log "creating virtualenv $WAENT_VENV_FLOOR (${floor_pins[*]})"
+  rm -rf "$WAENT_VENV_FLOOR"
+  "$PY" -m venv "$WAENT_VENV_FLOOR"
+  "$WAENT_VENV_FLOOR/bin/pip" install -q --disable-pip-version-check --only-binary cryptography "${floor_pins[@]}" 2>&1 | quiet_pip
+  "$WAENT_VENV_FLOOR/bin/python" -c "import cryptography, sys; sys.exit(cryptography.__version__ != '$floor')"
+  echo "${floor_pins[*]}" > "$WAENT_VENV_FLOOR/.stamp"
+fi
+
 # 4. dependency collections from the `ansible` wheel (no Galaxy here)
 col_stamp="$ANSIBLE_BUNDLE ${COLLECTIONS[*]}"
 if [ "$(cat "$WAENT_DEPS/.stamp" 2>/dev/null)" != "$col_stamp" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test and its parts. Every step runs even when an earlier one failed; the summary
 # lists each step with its time, and the exit status is non-zero when any step failed.
-#   usage: test.sh all|lint|sanity|units|preflight|integration|molecule
+#   usage: test.sh all|lint|sanity|units|units-floor|preflight|integration|molecule
 set -uo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/env.sh"
@@ -58,6 +58,17 @@ run_units() {
 }
 
 # The bad-input table: site.yml refuses each row before any host is contacted.
+# The X.509/pki/db_tls unit tests again with the oldest cryptography the collection supports
+# (the venv-floor of setup.sh, built from _cryptography_dep.MINIMUM_CRYPTOGRAPHY_VERSION).
+FLOOR_TESTS=(tests/unit/plugins/module_utils/test_{x509,pki,pki_interop,db_tls,cryptography_dep}.py
+             tests/unit/plugins/modules/test_{pki,db_tls_check}_module.py tests/unit/plugins/action/test_pki_action.py)
+run_units_floor() {
+  local floor_py=${WAENT_VENV_FLOOR:-$WAENT_HOME/venv-floor}/bin/python
+  [ -x "$floor_py" ] || { echo "no floor venv: run make setup"; return 1; }
+  "$floor_py" -c 'import cryptography; print("cryptography", cryptography.__version__)' || return 1
+  "$floor_py" -m pytest -q -p no:cacheprovider "${FLOOR_TESTS[@]}"
+}
+
 run_preflight() {
   python -m pytest -q -n 2 -p no:cacheprovider tests/preflight
 }
@@ -87,13 +98,14 @@ scenarios() {
 
 what=${1:-all}
 case "$what" in
-  all|lint|sanity|units|preflight|integration|molecule) ;;
-  *) echo "usage: $0 all|lint|sanity|units|preflight|integration|molecule" >&2; exit 2 ;;
+  all|lint|sanity|units|units-floor|preflight|integration|molecule) ;;
+  *) echo "usage: $0 all|lint|sanity|units|units-floor|preflight|integration|molecule" >&2; exit 2 ;;
 esac
 want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 want lint && step lint run_lint
 want sanity && step sanity run_sanity
 want units && step units run_units
+want units-floor && step units-floor run_units_floor
 want preflight && step preflight run_preflight
 want integration && step integration run_integration
 if want molecule; then

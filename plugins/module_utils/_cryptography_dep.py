@@ -17,7 +17,10 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-MINIMUM_CRYPTOGRAPHY_VERSION = "3.3"
+# The oldest cryptography a user really has: Debian 12's python3-cryptography. Declared the same in
+# meta/ee-requirements.txt and in the modules' `requirements:` (a unit test compares them), and
+# tested: `make test` runs the X.509 unit tests with exactly this version (units-floor).
+MINIMUM_CRYPTOGRAPHY_VERSION = "38.0.4"
 
 try:
     import cryptography
@@ -54,8 +57,8 @@ def cryptography_problem(minimum=MINIMUM_CRYPTOGRAPHY_VERSION):
         return f"{required} Python interpreter {sys.executable} (version {sys.version.split()[0]}) could not import it."
     if _version_tuple(CRYPTOGRAPHY_VERSION) < _version_tuple(minimum):
         return (
-            f"cryptography {CRYPTOGRAPHY_VERSION} found at {CRYPTOGRAPHY_LOCATION} for Python interpreter "
-            f"{sys.executable} is too old; version {minimum} or newer is required. "
+            f"cryptography {CRYPTOGRAPHY_VERSION} is too old at {CRYPTOGRAPHY_LOCATION}, need >= {minimum} "
+            f"(Python interpreter {sys.executable}). "
             "Upgrade it for that interpreter, or point ansible_python_interpreter at one that has it."
         )
     return None
