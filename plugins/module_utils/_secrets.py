@@ -27,8 +27,6 @@ from ansible_collections.waent.onprem.plugins.module_utils import _io
 
 BUNDLE_FORMAT = "waent.onprem.secret/1"
 
-REASONS = ("missing", "policy", "max_age", "rotate", "adopted", "dropped_previous")
-
 # Characters that break the places these values end up in: docker/podman env files and
 # systemd EnvironmentFile (quotes, backslash, space, '$' expansion, '#' comments), the
 # PHP-FPM pool file the Webapp copies every WA* variable into (';' comments), shells.
