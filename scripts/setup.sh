@@ -13,7 +13,6 @@ quiet_pip() { grep -v "is ignored: it is neither a file nor a directory" || true
 
 PY=${PY:-/usr/bin/python3}
 ANSIBLE_BUNDLE=${ANSIBLE_BUNDLE:-12.3.0}
-COLLECTIONS=(containers.podman ansible.posix community.general community.crypto community.docker community.mysql community.postgresql)
 APT_PACKAGES=(podman runc crun netavark aardvark-dns uidmap fuse-overlayfs debootstrap openssl make git rsync
               shellcheck python3-venv python3-dev gcc iproute2 iptables)
 
@@ -62,26 +61,22 @@ if [ "$(cat "$WAENT_VENV_FLOOR/.stamp" 2>/dev/null)" != "${floor_pins[*]}" ]; th
   echo "${floor_pins[*]}" > "$WAENT_VENV_FLOOR/.stamp"
 fi
 
-# 4. dependency collections from the `ansible` wheel (no Galaxy here)
-col_stamp="$ANSIBLE_BUNDLE ${COLLECTIONS[*]}"
+# 4. dependency collections from the `ansible` wheel (no Galaxy here): the run-time ones declared
+# in galaxy.yml and the test/lab ones in tests/requirements.yml, each checked against its declared
+# minimum (scripts/dep_collections.py); unpacked again when the bundle or a declaration changes.
+col_stamp="$ANSIBLE_BUNDLE $("$WAENT_VENV/bin/python" scripts/dep_collections.py declared)"
 if [ "$(cat "$WAENT_DEPS/.stamp" 2>/dev/null)" != "$col_stamp" ]; then
-  log "unpacking collections from ansible==$ANSIBLE_BUNDLE: ${COLLECTIONS[*]}"
-  dl=$(mktemp -d)
+  log "unpacking collections from ansible==$ANSIBLE_BUNDLE"
+  # Staged beside the tree and swapped in at the end: a failed check leaves the old tree alone,
+  # and a run that uses the tree meanwhile loses it only for the swap.
+  mkdir -p "$(dirname "$WAENT_DEPS")"
+  dl=$(mktemp -d "$WAENT_DEPS.new.XXXXXX")
   "$WAENT_VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$dl" "ansible==$ANSIBLE_BUNDLE" 2>&1 | quiet_pip
+  "$WAENT_VENV/bin/python" scripts/dep_collections.py unpack "$dl"/ansible-*.whl "$dl/tree" || { rm -rf "$dl"; exit 1; }
+  echo "$col_stamp" > "$dl/tree/.stamp"
   rm -rf "$WAENT_DEPS"
-  mkdir -p "$WAENT_DEPS/ansible_collections"
-  "$WAENT_VENV/bin/python" - "$dl"/ansible-*.whl "$WAENT_DEPS" "${COLLECTIONS[@]}" <<'PY'
-import sys
-import zipfile
-whl, dest, cols = sys.argv[1], sys.argv[2], sys.argv[3:]
-prefixes = tuple("ansible_collections/%s/" % c.replace(".", "/") for c in cols)
-with zipfile.ZipFile(whl) as z:
-    members = [m for m in z.namelist() if m.startswith(prefixes)]
-    z.extractall(dest, members)
-print("[setup] unpacked %d files" % len(members))
-PY
+  mv "$dl/tree" "$WAENT_DEPS"
   rm -rf "$dl"
-  echo "$col_stamp" > "$WAENT_DEPS/.stamp"
 fi
 
 # 5. this checkout as waent.onprem for ansible-playbook, molecule and pytest
