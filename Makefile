@@ -6,7 +6,7 @@ ENV := source scripts/env.sh &&
 # Molecule scenarios to run (default: every scenario under extensions/molecule).
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 
-.PHONY: help setup images lab lab-destroy test lint sanity units molecule changelog clean
+.PHONY: help setup images lab lab-destroy test test-fresh lint sanity units molecule changelog clean
 
 help:
 	@echo "make setup        install packages, podman config, toolchain venv, collections"
@@ -14,6 +14,7 @@ help:
 	@echo "make lab          setup + images + lab hosts + converge site.yml + report"
 	@echo "make lab-destroy  remove the lab's containers and networks (and nothing else)"
 	@echo "make test         setup + images + lint + sanity + units + molecule"
+	@echo "make test-fresh   make test as on a fresh machine: clone of HEAD, empty toolchain cache, image rebuilt"
 	@echo "make lint|sanity|units|molecule [SCENARIOS='timesync ...']"
 
 setup:
@@ -30,6 +31,11 @@ lab-destroy:
 
 test: images
 	@bash scripts/test.sh all
+
+# Committed HEAD in a temporary clone with a throw-away WAENT_HOME and a rebuilt lab image; the
+# developer's checkout and cache are left alone (scripts/test-fresh.sh).
+test-fresh:
+	@bash scripts/test-fresh.sh
 
 lint: setup
 	@bash scripts/test.sh lint

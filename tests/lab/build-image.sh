@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the lab base image without any registry: debootstrap (Debian mirror only),
 # then `podman import`. The image carries a label with the hash of this recipe; a second
-# build with an unchanged recipe is a no-op, a changed recipe rebuilds.
+# build with an unchanged recipe is a no-op, a changed recipe rebuilds; WAENT_IMAGE_REBUILD=1
+# rebuilds anyway (`make test-fresh`). A rebuild moves the tag to the new image and removes the
+# previous one only when nothing uses it (podman refuses while a container was created from it).
 #   usage: build-image.sh [IMAGE]        (default localhost/waent-lab:bookworm)
 set -euo pipefail
 IMAGE=${1:-${WAENT_LAB_IMAGE:-localhost/waent-lab:bookworm}}
@@ -14,7 +16,8 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 recipe_hash=$( { cat "$0"; echo "$PKGS"; } | sha256sum | cut -c1-16)
 
 current=$(podman image inspect "$IMAGE" --format '{{index .Labels "org.waent.recipe"}}' 2>/dev/null || true)
-if [ "$current" = "$recipe_hash" ]; then
+previous=$(podman image inspect "$IMAGE" --format '{{.Id}}' 2>/dev/null || true)
+if [ "$current" = "$recipe_hash" ] && [ "${WAENT_IMAGE_REBUILD:-0}" != 1 ]; then
   echo "[image] $IMAGE is current (recipe $recipe_hash)"
   exit 0
 fi
@@ -49,3 +52,10 @@ tar -C "$R" -c . | podman import \
   --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
   --change "LABEL org.waent.recipe=$recipe_hash" - "$IMAGE" >/dev/null
 echo "[image] built $IMAGE in $(( $(date +%s) - t0 )) s: $(podman image inspect "$IMAGE" --format '{{.Size}}') bytes"
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect "$IMAGE" --format '{{.Id}}')" ]; then
+  if podman image rm "$previous" >/dev/null 2>&1; then
+    echo "[image] removed the previous build ${previous:0:12}"
+  else
+    echo "[image] kept the previous build ${previous:0:12} (still used by containers)"
+  fi
+fi
