@@ -169,9 +169,9 @@ def test_single_connect_in_short():
     assert web["names"] == {"dns": ["web1.example.com", "wa.example.com"], "ip": ["10.40.1.10"]}
     waweb, wacore = web["containers"][0], core["containers"][0]
     assert (waweb["name"], waweb["image"], wacore["name"], wacore["image"]) == ("waweb", "web", "wacore", "coreapp")
-    assert waweb["db_tls_files"]["key"] == {"path": "/srv/waent/waweb/certs/db-client.key", "owner": 0, "group": 33,
-                                           "mode": "0640",
-                                           "container_path": "/usr/local/waent/data/certs/db-client.key"}
+    assert waweb["db_tls_files"]["key"] == {
+        "path": "/srv/waent/waweb/certs/db-client.key", "owner": 0, "group": 33, "mode": "0640",
+        "container_path": "/usr/local/waent/data/certs/db-client.key"}
     assert wacore["db_tls_files"]["key"]["group"] == 0 and wacore["db_tls_files"]["key"]["mode"] == "0600"
     assert [f["path"] for f in wacore["env_fragments"]] == ["/etc/waent/wacore/app.env", "/etc/waent/wacore/db.env"]
     assert [f["role"] for f in waweb["env_fragments"]] == ["waent.onprem.webapp", "waent.onprem.db_client"]
