@@ -127,7 +127,7 @@ def _plain(value):
         return value.decode("utf-8", "replace")
     if hasattr(value, "keys"):
         return {str(k): _plain(value[k]) for k in value.keys()}
-    if isinstance(value, (list, tuple)) or (hasattr(value, "__iter__") and not hasattr(value, "keys")):
+    if hasattr(value, "__iter__"):
         return [_plain(item) for item in value]
     return str(value)
 
@@ -155,9 +155,11 @@ def _is_dns_name(value):
     if not isinstance(value, str) or not value or len(value) > 253 or _ip(value):
         return False
     labels = value.rstrip(".").split(".")
-    if labels[-1].isdigit():
+    if labels[0] == "*":  # a wildcard certificate name
+        labels = labels[1:]
+    if not labels or labels[-1].isdigit():
         return False
-    return all(_LABEL.match(label) for label in (labels[1:] if labels[0] == "*" else labels))
+    return all(_LABEL.match(label) for label in labels)
 
 
 def _port(value):
@@ -265,9 +267,7 @@ class _Reader:
 
 def _networks(value, variable, where, errors):
     """A list of normalised CIDRs."""
-    if value is _MISSING:
-        return []
-    if value is None:
+    if value is _MISSING or value is None:
         return []
     if isinstance(value, str):
         errors.append(f"{variable} on {where} is the string {value!r}, not a list: write a YAML list of networks, "
