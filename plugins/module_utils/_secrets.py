@@ -17,6 +17,7 @@ import datetime
 import errno
 import fcntl
 import hashlib
+import hmac
 import os
 import secrets as _secrets
 import stat
@@ -25,7 +26,18 @@ import time
 
 from ansible_collections.waent.onprem.plugins.module_utils import _io
 
-BUNDLE_FORMAT = "waent.onprem.secret/1"
+# /2 added the bundle's fingerprint key. A /1 bundle is read and upgraded in place (the key is
+# added, every fingerprint changes once); a release that only knows /1 refuses a /2 bundle
+# instead of silently dropping the key.
+BUNDLE_FORMAT = "waent.onprem.secret/2"
+READABLE_FORMATS = ("waent.onprem.secret/1", BUNDLE_FORMAT)
+
+# Top-level field of the bundle holding the key of the fingerprints. It is as secret as the
+# values: whoever has it can test guesses of a value against its fingerprint.
+FINGERPRINT_KEY_FIELD = "fingerprint_key"
+FINGERPRINT_KEY_MIN_LENGTH = 32
+FINGERPRINT_PREFIX = "hmac-sha256:"
+LEGACY_FINGERPRINT_PREFIX = "sha256:"
 
 # Characters that break the places these values end up in: docker/podman env files and
 # systemd EnvironmentFile (quotes, backslash, space, '$' expansion, '#' comments), the
@@ -90,9 +102,59 @@ def parse_time(text):
     return when.astimezone(_UTC)
 
 
-def fingerprint(value):
-    """SHA-256 of the UTF-8 value, as ``sha256:<hex>``: lets hosts compare without the value."""
-    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+def new_fingerprint_key():
+    """A fresh fingerprint key: 256 bits from the OS CSPRNG, as 64 hex characters."""
+    return _secrets.token_hex(32)
+
+
+def check_fingerprint_key(key, source="fingerprint key"):
+    """Raise SecretError unless ``key`` can key fingerprints (never echoes the key)."""
+    if not isinstance(key, str) or len(key) < FINGERPRINT_KEY_MIN_LENGTH:
+        raise SecretError(f"{source} must be a string of at least {FINGERPRINT_KEY_MIN_LENGTH} characters")
+
+
+def fingerprint(value, key):
+    """``hmac-sha256:<hex>``: HMAC-SHA256 of the UTF-8 value under the UTF-8 bytes of ``key``.
+
+    Keyed, because fingerprints are printed and published to every host: a plain hash of a
+    short password chosen by a person can be brute-forced offline from a job log; without the
+    key (kept in the bundle, vault-encrypted with it) the fingerprint says nothing. The same
+    value under the same key always gives the same fingerprint, so hosts and the audit can
+    still compare (``openssl dgst -sha256 -hmac KEY`` computes it too).
+    """
+    if not isinstance(value, str):
+        raise SecretError("a fingerprint needs a string value")
+    check_fingerprint_key(key)
+    return FINGERPRINT_PREFIX + hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def legacy_fingerprint(value):
+    """The unkeyed ``sha256:<hex>`` of bundles written before the fingerprint key existed."""
+    return LEGACY_FINGERPRINT_PREFIX + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def fingerprint_matches(recorded, value, key):
+    """Whether ``recorded`` is the fingerprint of ``value``: keyed under ``key``, or legacy.
+
+    None when it cannot tell: a keyed fingerprint, but the key is gone (deleted by hand to
+    have a new one generated).
+    """
+    if not isinstance(recorded, str):
+        return False
+    if recorded.startswith(FINGERPRINT_PREFIX):
+        if key is None:
+            return None
+        return hmac.compare_digest(recorded, fingerprint(value, key))
+    if recorded.startswith(LEGACY_FINGERPRINT_PREFIX):
+        return hmac.compare_digest(recorded, legacy_fingerprint(value))
+    return False
+
+
+def shown_fingerprint(recorded):
+    """A fingerprint that may be shown: keyed ones only (a legacy one is the leak being fixed)."""
+    if isinstance(recorded, str) and recorded.startswith(FINGERPRINT_PREFIX):
+        return recorded
+    return None
 
 
 class Policy:
@@ -353,8 +415,21 @@ def normalize_specs(specs):
 # Bundle model
 
 
-def new_bundle():
-    return {"format": BUNDLE_FORMAT, "secrets": {}}
+def new_bundle(fingerprint_key=None):
+    out = {"format": BUNDLE_FORMAT}
+    if fingerprint_key is not None:
+        out[FINGERPRINT_KEY_FIELD] = fingerprint_key
+    out["secrets"] = {}
+    return out
+
+
+class ParsedBundle:
+    """What parse_bundle read: the secrets by name and the fingerprint key (None when the
+    bundle predates it)."""
+
+    def __init__(self, entries=None, fingerprint_key=None):
+        self.entries = entries if entries is not None else {}
+        self.fingerprint_key = fingerprint_key
 
 
 def parse_bundle(data, source="bundle"):
@@ -365,8 +440,14 @@ def parse_bundle(data, source="bundle"):
     if not isinstance(data, dict):
         raise BundleError(f"{source} is not a mapping: expected format and secrets keys")
     fmt = data.get("format")
-    if fmt != BUNDLE_FORMAT:
+    if fmt not in READABLE_FORMATS:
         raise BundleError(f"{source} has format {fmt!r}, expected {BUNDLE_FORMAT!r}")
+    key = data.get(FINGERPRINT_KEY_FIELD)
+    if key is not None:
+        try:
+            check_fingerprint_key(key, f"{source}: {FINGERPRINT_KEY_FIELD}")
+        except SecretError as exc:
+            raise BundleError(f"{exc} (delete the field to have a new one generated)") from None
     entries = data.get("secrets")
     if not isinstance(entries, dict):
         raise BundleError(f"{source} has no secrets mapping")
@@ -388,12 +469,12 @@ def parse_bundle(data, source="bundle"):
             if not isinstance(previous, dict) or not isinstance(previous.get("value"), str):
                 raise BundleError(f"{where}: previous must be a mapping with a string value")
         parsed[str(name)] = dict(entry)
-    return parsed
+    return ParsedBundle(parsed, key)
 
 
-def render_bundle(entries):
+def render_bundle(entries, fingerprint_key):
     """The mapping written to disk, secrets sorted by name for stable files."""
-    out = new_bundle()
+    out = new_bundle(fingerprint_key)
     for name in sorted(entries):
         entry = entries[name]
         item = {key: entry[key] for key in ("policy", "value", "fingerprint", "created", "rotated")
@@ -437,14 +518,15 @@ def needs_new_value(entry, spec, rotate, now):
 
 
 def metadata(name, entry, include_value=False):
-    """What may be shown about a secret: never the value unless ``include_value``."""
+    """What may be shown about a secret: never the value unless ``include_value``, never an
+    unkeyed (legacy) fingerprint."""
     if entry is None:
         return None
     set_at = value_time(entry)
     meta = {
         "name": name,
         "policy": entry.get("policy"),
-        "fingerprint": entry.get("fingerprint"),
+        "fingerprint": shown_fingerprint(entry.get("fingerprint")),
         "created": entry.get("created"),
         "rotated": entry.get("rotated"),
         "previous": None,
@@ -454,6 +536,7 @@ def metadata(name, entry, include_value=False):
     prev = entry.get("previous")
     if prev:
         meta["previous"] = {k: prev.get(k) for k in ("fingerprint", "created", "retired")}
+        meta["previous"]["fingerprint"] = shown_fingerprint(prev.get("fingerprint"))
         if include_value:
             meta["previous"]["value"] = prev["value"]
     if include_value:
@@ -466,22 +549,44 @@ class Plan:
         self.entries = {}
         self.results = {}
         self.changed_names = []
+        self.fingerprint_key = None
+        # None, "added" (the bundle had no key: every fingerprint changes once) or "rotated".
+        self.key_change = None
 
     @property
     def changed(self):
-        return bool(self.changed_names)
+        """Whether the bundle's content changes (a secret, or the fingerprint key)."""
+        return bool(self.changed_names) or self.key_change is not None
 
 
-def plan(current, specs, rotate=(), drop_previous=(), now=None):
+def _refingerprint(entry, key):
+    """``entry`` with its fingerprints (current and previous) computed under ``key``."""
+    entry = dict(entry, fingerprint=fingerprint(entry["value"], key))
+    if entry.get("previous"):
+        entry["previous"] = dict(entry["previous"], fingerprint=fingerprint(entry["previous"]["value"], key))
+    return entry
+
+
+def plan(current, specs, rotate=(), drop_previous=(), now=None, *, fingerprint_key=None,
+         rotate_fingerprint_key=False):
     """Compute the new bundle content and a per-secret account of what changes.
 
-    ``current`` is what parse_bundle returned; ``specs`` what normalize_specs returned.
-    Raises SecretError when a supplied value breaks its policy (naming the secret and
-    the rule, never the value). Secrets in the bundle but not in ``specs`` are kept.
+    ``current`` is the entries parse_bundle returned and ``fingerprint_key`` its key (None
+    for a new bundle or one that predates keys: a key is then generated, as it is when
+    ``rotate_fingerprint_key``); ``specs`` what normalize_specs returned. Raises SecretError
+    when a supplied value breaks its policy (naming the secret and the rule, never the
+    value). Secrets in the bundle but not in ``specs`` are kept.
     """
     now = now or utcnow()
     stamp = format_time(now)
     result = Plan()
+    if fingerprint_key is None:
+        result.fingerprint_key, result.key_change = new_fingerprint_key(), "added"
+    elif rotate_fingerprint_key:
+        result.fingerprint_key, result.key_change = new_fingerprint_key(), "rotated"
+    else:
+        check_fingerprint_key(fingerprint_key)
+        result.fingerprint_key = fingerprint_key
     result.entries = {name: dict(entry) for name, entry in current.items()}
     for spec in specs:
         policy = spec["_policy"]
@@ -499,28 +604,31 @@ def plan(current, specs, rotate=(), drop_previous=(), now=None):
         before = metadata(name, entry)
         reason = needs_new_value(entry, spec, rotate, now)
         dropped = False
+        generated = False
         if entry is not None and name in drop_previous and entry.get("previous"):
             entry = dict(entry)
             entry.pop("previous")
             dropped = True
-        if entry is not None and reason is None and entry.get("fingerprint") != fingerprint(entry["value"]):
+        if (entry is not None and reason is None
+                and fingerprint_matches(entry.get("fingerprint"), entry["value"], fingerprint_key) is False):
             # Edited by hand (ansible-vault edit): keep the operator's value, refresh metadata.
+            # Checked under the key the bundle was written with, before any key change.
             reason = "adopted"
             supplied = entry["value"]
         if reason is not None:
+            generated = supplied is None
             value = supplied if supplied is not None else policy.generate()
             new = {
                 "policy": policy.name,
                 "value": value,
-                "fingerprint": fingerprint(value),
                 "created": stamp if entry is None else entry["created"],
                 "rotated": None if entry is None else stamp,
             }
             if entry is not None and entry["value"] != value:
-                # Keep the replaced value so host roles can roll over without an outage.
+                # Kept so that hosts can be moved to the new value while the old one still
+                # works; the host roles decide how (see the module's notes).
                 new["previous"] = {
                     "value": entry["value"],
-                    "fingerprint": fingerprint(entry["value"]),
                     "created": format_time(value_time(entry)) if value_time(entry) else None,
                     "retired": stamp,
                 }
@@ -540,9 +648,14 @@ def plan(current, specs, rotate=(), drop_previous=(), now=None):
         result.results[name] = {
             "changed": changed,
             "reason": reason,
+            "generated": generated,
             "before": before,
-            "after": metadata(name, entry),
         }
+    # Every fingerprint under the bundle's key, listed or not: after a key change (or the
+    # upgrade of a bundle without one) none of the old fingerprints would match any more.
+    result.entries = {name: _refingerprint(entry, result.fingerprint_key) for name, entry in result.entries.items()}
+    for name, item in result.results.items():
+        item["after"] = metadata(name, result.entries[name])
     return result
 
 

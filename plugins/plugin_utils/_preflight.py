@@ -52,6 +52,7 @@ PUBLISHED = frozenset(
         "pki_secrets",
         "pki_secret_values",
         "pki_secret_previous_values",
+        "pki_secret_fingerprint_key",
         "timesync_status",
         "firewall_report",
         "db_client_env_files",

@@ -14,6 +14,8 @@ from ansible_collections.waent.onprem.plugins.module_utils._secrets import Bundl
 HEADER = (
     "# Managed by waent.onprem.secret. Values may be edited (ansible-vault edit); the\n"
     "# fingerprint is then refreshed and the value adopted on the next run.\n"
+    "# fingerprint_key keys every fingerprint (HMAC-SHA256): it is as secret as the values.\n"
+    "# Do not edit it; rotate it with rotate_fingerprint_key.\n"
 )
 
 NO_SECRET_HINT = (
@@ -53,7 +55,7 @@ class VaultBundle:
         return self.mode != "never" and bool(self.secrets)
 
     def load(self, raw, source):
-        """Parse the bytes of a bundle file (vault-encrypted or not) into entries."""
+        """Parse the bytes of a bundle file (vault-encrypted or not): a ParsedBundle."""
         if is_encrypted(raw):
             if not self.secrets:
                 raise BundleError(f"{source} is vault-encrypted but no vault secret is configured: {NO_SECRET_HINT}")

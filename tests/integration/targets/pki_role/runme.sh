@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
 # The pki role on a 1 Webapp / 2 Coreapp / 1 Master / 1 DB inventory: check mode writes
-# nothing, the first run creates everything, a second run (check and real) changes nothing,
-# rotation keeps the previous value, renewal reissues the certificates but keeps the CA,
-# and the two playbooks work as entry points.
-set -eux
+# nothing but gives the host roles values to preview with, the first run creates everything,
+# a second run (check and real) changes nothing, rotation keeps the previous value, renewal
+# reissues the certificates but keeps the CA, and the two playbooks work as entry points.
+set -eux -o pipefail
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 pb() { ansible-playbook -i inventory.yml -e "pki_dir=$WORK/pki" "$@"; }
 no_changes() { ! grep -E '^[a-z0-9]+ +: .*changed=[1-9]' "$1"; }
 
-pb site.yml --check --diff | tee "$WORK/check.log"
+# One warning per run, not per host nor per task, naming the plaintext bundle.
+plaintext_warned_once() {
+  test "$(grep -c "secrets bundle $WORK/pki/secrets.yml is written and kept in PLAIN TEXT" "$1")" = 1
+}
+
+pb site.yml --check --diff 2>&1 | tee "$WORK/check.log"
 grep -E '^web1 +: .*changed=[1-9]' "$WORK/check.log"
 test ! -e "$WORK/pki/secrets.yml"
 test ! -e "$WORK/pki/certs/ca.crt"
+plaintext_warned_once "$WORK/check.log"
+pb check.yml --check -e check_case=fresh
+test ! -e "$WORK/pki/secrets.yml"
 
-pb site.yml | tee "$WORK/first.log"
+pb site.yml 2>&1 | tee "$WORK/first.log"
 grep -E '^web1 +: .*changed=[1-9]' "$WORK/first.log"
+plaintext_warned_once "$WORK/first.log"
 pb verify.yml
 
 pb site.yml --check --diff | tee "$WORK/idem_check.log"
 no_changes "$WORK/idem_check.log"
+pb check.yml --check -e check_case=converged
+pb check.yml --check -e check_case=rotate -e '{"pki_rotate": ["wa_db_password"]}'
 pb site.yml | tee "$WORK/idem.log"
 no_changes "$WORK/idem.log"
 
@@ -33,7 +44,7 @@ no_changes "$WORK/after.log"
 ansible-playbook -i inventory.yml -e "corp_dir=$WORK/corp" supplied.yml > "$WORK/supplied.log" 2>&1 || true
 cat "$WORK/supplied.log"
 grep -E '^web1 +: .*failed=1' "$WORK/supplied.log"
-grep -q 'subjectAltName does not cover web1, web1.app.example.test, 192.0.2.10' "$WORK/supplied.log"
+grep -q 'subjectAltName does not cover web1, 192.0.2.10, 10.0.3.10' "$WORK/supplied.log"
 if grep -q 'the role accepted a certificate' "$WORK/supplied.log"; then exit 1; fi
 test -e "$WORK/corp/deployment/secrets.yml"
 test ! -e "$WORK/corp/never"
@@ -42,7 +53,10 @@ test ! -e "$WORK/corp/never"
 # answers as extra vars.
 pb waent.onprem.rotate_secrets -e '{"pki_rotate": ["wa_db_password"]}' | tee "$WORK/pb_rotate.log"
 grep -E '^web1 +: .*changed=[1-9]' "$WORK/pb_rotate.log"
-pb waent.onprem.rotate_secrets -e 'pki_drop_previous=all' | tee "$WORK/pb_drop.log"
+pb waent.onprem.rotate_secrets -e '{"pki_drop_previous": ["all"]}' | tee "$WORK/pb_drop.log"
+pb waent.onprem.rotate_secrets -e 'pki_rotate_fingerprint_key=true' | tee "$WORK/pb_key.log"
+grep -E '^web1 +: .*changed=1 ' "$WORK/pb_key.log"
+pb verify.yml
 pb waent.onprem.renew_certificates | tee "$WORK/pb_renew.log"
 no_changes "$WORK/pb_renew.log"
 # A bad survey answer is refused by the argument spec before anything changes.
@@ -54,8 +68,9 @@ grep -q "pki_rotate" "$WORK/bad.log"
 # Once the controller has a vault password, the bundle gets encrypted (one change), stays
 # readable, and without the password the run stops with a clear message.
 printf 'pki-role-vault\n' > "$WORK/vault-pass"
-pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault.log"
+pb site.yml --vault-password-file "$WORK/vault-pass" 2>&1 | tee "$WORK/vault.log"
 grep -E '^web1 +: .*changed=1 ' "$WORK/vault.log"
+if grep -q 'PLAIN TEXT' "$WORK/vault.log"; then exit 1; fi
 head -n 1 "$WORK/pki/secrets.yml" | grep -q '^.ANSIBLE_VAULT;1.1;AES256'
 pb site.yml --vault-password-file "$WORK/vault-pass" | tee "$WORK/vault_idem.log"
 no_changes "$WORK/vault_idem.log"

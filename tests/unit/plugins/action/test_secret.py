@@ -10,7 +10,7 @@ from unittest.mock import MagicMock
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
-from ansible_collections.waent.onprem.plugins.action.secret import ActionModule
+from ansible_collections.waent.onprem.plugins.action.secret import PLAINTEXT_WARNING, ActionModule
 from ansible_collections.waent.onprem.plugins.module_utils import _secrets as backend
 from ansible_collections.waent.onprem.plugins.plugin_utils import _vault_bundle as vb
 
@@ -26,7 +26,7 @@ def vault_secrets(password=b"correct horse", vault_id="default"):
     return [(vault_id, VaultSecret(password))]
 
 
-def run(tmp_path, args, *, secrets=None, check=False, diff=False, no_log=False):
+def run(tmp_path, args, *, secrets=None, check=False, diff=False, no_log=False, warnings=None):
     task = MagicMock()
     task.args = dict(args)
     task.async_val = 0
@@ -41,21 +41,28 @@ def run(tmp_path, args, *, secrets=None, check=False, diff=False, no_log=False):
     connection._shell.tmpdir = "/unused"
     action = ActionModule(task, connection, MagicMock(), loader, MagicMock(), MagicMock())
     action._display = MagicMock()
-    return action.run(task_vars={})
+    result = action.run(task_vars={})
+    if warnings is not None:
+        warnings.extend(call.args[0] for call in action._display.warning.call_args_list)
+    return result
 
 
 # --------------------------------------------------------------------------- VaultBundle
 
 
 def test_vault_round_trip_with_real_vaultlib():
-    entries = backend.plan({}, backend.normalize_specs(SECRETS)).entries
-    text = vb.dump_yaml(backend.render_bundle(entries))
+    planned = backend.plan({}, backend.normalize_specs(SECRETS))
+    entries = planned.entries
+    text = vb.dump_yaml(backend.render_bundle(entries, planned.fingerprint_key))
     bundle = vb.VaultBundle(vault_secrets())
     raw = bundle.encrypt(text, bundle.should_encrypt())
     assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256")
     assert entries["db"]["value"].encode() not in raw
     assert VaultLib(vault_secrets()).decrypt(raw).decode() == text
-    assert bundle.load(raw, "b.yml") == backend.parse_bundle(yaml.safe_load(text))
+    loaded = bundle.load(raw, "b.yml")
+    assert loaded.entries == backend.parse_bundle(yaml.safe_load(text)).entries
+    assert loaded.fingerprint_key == planned.fingerprint_key
+    assert planned.fingerprint_key.encode() not in raw
 
 
 def test_vault_id_label_is_written():
@@ -65,8 +72,8 @@ def test_vault_id_label_is_written():
 
 def test_plaintext_is_read_with_or_without_vault():
     text = vb.dump_yaml(backend.new_bundle())
-    assert vb.VaultBundle([]).load(text.encode(), "b") == {}
-    assert vb.VaultBundle(vault_secrets()).load(text.encode(), "b") == {}
+    assert vb.VaultBundle([]).load(text.encode(), "b").entries == {}
+    assert vb.VaultBundle(vault_secrets()).load(text.encode(), "b").entries == {}
     assert vb.VaultBundle([]).should_encrypt() is False
     assert vb.VaultBundle(vault_secrets(), mode="never").should_encrypt() is False
 
@@ -102,18 +109,22 @@ def test_action_check_real_idempotent(tmp_path):
     check = run(tmp_path, args, check=True, diff=True)
     assert check["changed"] and not (tmp_path / "pki").exists()
     assert {m["reason"] for m in check["secrets"].values()} == {"missing"}
-    assert all(m["fingerprint"] is None for m in check["secrets"].values())
+    assert all(m["fingerprint"] is None and m["preview"] for m in check["secrets"].values())
     assert all(m["fingerprint"] is None for m in check["diff"]["after"]["secrets"].values())
+    assert check["diff"]["before"] == {} and check["diff"]["after"]["fingerprint_key"] == "added"
     real = run(tmp_path, args, diff=True)
     path = tmp_path / "pki" / "secrets.yml"
     assert real["changed"] and real["path"] == str(path) and not real["encrypted"]
+    assert real["file_changes"] == []
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     data = yaml.safe_load(path.read_text())
+    assert data["format"] == backend.BUNDLE_FORMAT and len(data["fingerprint_key"]) == 64
     for name, meta in real["secrets"].items():
-        assert "value" not in meta
-        assert meta["fingerprint"] == backend.fingerprint(data["secrets"][name]["value"])
+        assert "value" not in meta and meta["preview"] is False
+        assert meta["fingerprint"] == backend.fingerprint(data["secrets"][name]["value"], data["fingerprint_key"])
         assert data["secrets"][name]["value"] not in repr(real)
+    assert data["fingerprint_key"] not in repr(real) and "fingerprint_key" not in real
     again_check = run(tmp_path, args, check=True)
     again = run(tmp_path, args)
     assert not again_check["changed"] and not again["changed"]
@@ -155,8 +166,9 @@ def test_action_rotation_return_values_and_no_log(tmp_path):
     assert rotated["_ansible_no_log"] is True  # forgotten no_log is enforced
     db = rotated["secrets"]["db"]
     assert db["reason"] == "rotate" and db["previous"]["fingerprint"] == first["secrets"]["db"]["fingerprint"]
-    assert backend.fingerprint(db["value"]) == db["fingerprint"]
-    assert backend.fingerprint(db["previous"]["value"]) == first["secrets"]["db"]["fingerprint"]
+    key = yaml.safe_load((tmp_path / "s.yml").read_text())["fingerprint_key"]
+    assert backend.fingerprint(db["value"], key) == db["fingerprint"]
+    assert backend.fingerprint(db["previous"]["value"], key) == first["secrets"]["db"]["fingerprint"]
     assert "value" not in rotated["secrets"]["jwt"]
     # the diff never carries values
     assert db["value"] not in repr(rotated["diff"]) and db["previous"]["value"] not in repr(rotated["diff"])
@@ -216,3 +228,172 @@ def test_action_follows_a_symlinked_bundle(tmp_path):
     result = run(tmp_path, {"path": str(tmp_path / "link.yml"), "secrets": SECRETS, "rotate": ["db"]})
     assert result["changed"] and result["path"] == str(real / "s.yml")
     assert (tmp_path / "link.yml").is_symlink()
+
+
+# --------------------------------------------------------------------------- check mode previews
+
+
+def test_check_mode_on_a_fresh_bundle_previews_values_that_satisfy_their_policies(tmp_path):
+    args = {"path": str(tmp_path / "pki" / "s.yml"), "secrets": SECRETS,
+            "return_values": [item["name"] for item in SECRETS], "return_fingerprint_key": True}
+    check = run(tmp_path, args, check=True, no_log=True)
+    assert check["changed"] and check["changed_secrets"] == ["wa_secret", "jwt", "db", "admin"]
+    assert not (tmp_path / "pki").exists()
+    for item in SECRETS:
+        meta = check["secrets"][item["name"]]
+        assert meta["reason"] == "missing" and meta["changed"] and meta["preview"] is True
+        assert backend.BUILTIN_POLICIES[item["policy"]]().violations(meta["value"]) == []
+        assert meta["fingerprint"] is None
+    # a stand-in key, so that a filter applied to the stand-ins does not fail
+    assert len(check["fingerprint_key"]) == 64
+    # the stand-ins are not what a real run stores
+    real = run(tmp_path, args, no_log=True)
+    assert real["secrets"]["db"]["value"] != check["secrets"]["db"]["value"]
+    assert real["fingerprint_key"] != check["fingerprint_key"]
+
+
+def test_check_mode_on_a_converged_bundle_returns_the_stored_values_and_no_change(tmp_path):
+    args = {"path": str(tmp_path / "s.yml"), "secrets": SECRETS,
+            "return_values": [item["name"] for item in SECRETS], "return_fingerprint_key": True}
+    real = run(tmp_path, args, no_log=True)
+    before = (tmp_path / "s.yml").read_bytes()
+    check = run(tmp_path, args, check=True, no_log=True, diff=True)
+    assert not check["changed"] and check["changed_secrets"] == [] and check["file_changes"] == []
+    assert check["fingerprint_key"] == real["fingerprint_key"]
+    for name, meta in check["secrets"].items():
+        assert meta["value"] == real["secrets"][name]["value"] and meta["preview"] is False
+        assert meta["fingerprint"] == real["secrets"][name]["fingerprint"]
+    assert check["diff"]["before"] == check["diff"]["after"]
+    assert (tmp_path / "s.yml").read_bytes() == before
+
+
+def test_check_mode_rotation_previews_a_new_value_and_keeps_the_stored_one_as_previous(tmp_path):
+    args = {"path": str(tmp_path / "s.yml"), "secrets": SECRETS, "return_values": ["db"]}
+    real = run(tmp_path, args, no_log=True)
+    check = run(tmp_path, dict(args, rotate=["db"]), check=True, no_log=True, diff=True)
+    db = check["secrets"]["db"]
+    assert check["changed_secrets"] == ["db"] and db["reason"] == "rotate" and db["preview"] is True
+    assert db["value"] != real["secrets"]["db"]["value"] and db["fingerprint"] is None
+    assert db["previous"]["value"] == real["secrets"]["db"]["value"]
+    assert db["previous"]["fingerprint"] == real["secrets"]["db"]["fingerprint"]
+    assert check["secrets"]["jwt"]["preview"] is False
+    assert check["secrets"]["jwt"]["fingerprint"] == real["secrets"]["jwt"]["fingerprint"]
+    assert check["diff"]["after"]["secrets"]["db"]["fingerprint"] is None
+    assert db["value"] not in repr(check["diff"])
+
+
+def test_check_mode_adopted_value_is_not_a_stand_in(tmp_path):
+    path = str(tmp_path / "s.yml")
+    run(tmp_path, {"path": path, "secrets": SECRETS})
+    args = {"path": path, "secrets": [{"name": "admin", "policy": "admin_password", "value": "Pa55word!x"}],
+            "return_values": ["admin"], "return_fingerprint_key": True}
+    check = run(tmp_path, args, check=True, no_log=True)
+    admin = check["secrets"]["admin"]
+    assert admin["reason"] == "adopted" and admin["preview"] is False and admin["value"] == "Pa55word!x"
+    assert admin["fingerprint"] == backend.fingerprint("Pa55word!x", check["fingerprint_key"])
+
+
+# --------------------------------------------------------------------------- fingerprint key
+
+
+def write_legacy_bundle(path):
+    """A bundle as format /1 wrote it (no key, unkeyed SHA-256 fingerprints), with a previous value."""
+    planned = backend.plan({}, backend.normalize_specs(SECRETS))
+    planned = backend.plan(planned.entries, backend.normalize_specs(SECRETS), rotate=["db"],
+                           fingerprint_key=planned.fingerprint_key)
+    data = backend.render_bundle(planned.entries, planned.fingerprint_key)
+    data["format"] = "waent.onprem.secret/1"
+    del data["fingerprint_key"]
+    for entry in data["secrets"].values():
+        entry["fingerprint"] = backend.legacy_fingerprint(entry["value"])
+        if "previous" in entry:
+            entry["previous"]["fingerprint"] = backend.legacy_fingerprint(entry["previous"]["value"])
+    path.write_text(yaml.safe_dump(data))
+    os.chmod(path, 0o600)
+    return data
+
+
+def test_legacy_bundle_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "s.yml"
+    legacy = write_legacy_bundle(path)
+    legacy_fingerprints = [e["fingerprint"][len("sha256:"):] for e in legacy["secrets"].values()]
+    args = {"path": str(path), "secrets": SECRETS, "return_values": ["db"], "return_fingerprint_key": True}
+    check = run(tmp_path, args, check=True, diff=True, no_log=True)
+    assert check["changed"] and check["file_changes"] == ["fingerprint_key_added"]
+    assert check["changed_secrets"] == [] and check["secrets"]["db"]["value"] == legacy["secrets"]["db"]["value"]
+    # the key is a stand-in in check mode: no fingerprint under it is returned
+    assert all(m["fingerprint"] is None for m in check["secrets"].values())
+    assert check["secrets"]["db"]["previous"]["fingerprint"] is None
+    assert check["diff"]["before"]["fingerprint_key"] == "absent"
+    assert check["diff"]["after"]["fingerprint_key"] == "added"
+    assert yaml.safe_load(path.read_text()) == legacy
+    upgraded = run(tmp_path, args, diff=True, no_log=True)
+    assert upgraded["changed"] and upgraded["file_changes"] == ["fingerprint_key_added"]
+    assert upgraded["changed_secrets"] == []
+    data = yaml.safe_load(path.read_text())
+    key = data["fingerprint_key"]
+    assert data["format"] == backend.BUNDLE_FORMAT and upgraded["fingerprint_key"] == key
+    for name, entry in data["secrets"].items():
+        assert entry["value"] == legacy["secrets"][name]["value"]
+        assert entry["fingerprint"] == backend.fingerprint(entry["value"], key)
+        assert upgraded["secrets"][name]["fingerprint"] == entry["fingerprint"]
+    assert data["secrets"]["db"]["previous"]["fingerprint"] == backend.fingerprint(
+        legacy["secrets"]["db"]["previous"]["value"], key)
+    # the unkeyed fingerprints are never shown again: not in the result, not in the diff
+    for text in (repr(check), repr(upgraded)):
+        assert not [fp for fp in legacy_fingerprints if fp in text]
+    again = run(tmp_path, args, no_log=True)
+    assert not again["changed"] and again["fingerprint_key"] == key
+
+
+def test_return_fingerprint_key_hides_the_output_and_matches_the_filter(tmp_path):
+    from ansible_collections.waent.onprem.plugins.filter.secret_fingerprint import secret_fingerprint
+
+    args = {"path": str(tmp_path / "s.yml"), "secrets": SECRETS}
+    metadata_only = run(tmp_path, args)
+    assert "fingerprint_key" not in metadata_only and "_ansible_no_log" not in metadata_only
+    warnings = []
+    with_key = run(tmp_path, dict(args, return_fingerprint_key=True), warnings=warnings)
+    assert with_key["_ansible_no_log"] is True and any("output is hidden" in w for w in warnings)
+    values = run(tmp_path, dict(args, return_values=["db", "admin"]), no_log=True)
+    for name in ("db", "admin"):
+        assert secret_fingerprint(values["secrets"][name]["value"], with_key["fingerprint_key"]) == \
+            metadata_only["secrets"][name]["fingerprint"]
+
+
+def test_rotate_fingerprint_key(tmp_path):
+    args = {"path": str(tmp_path / "s.yml"), "secrets": SECRETS, "return_fingerprint_key": True}
+    first = run(tmp_path, args, no_log=True)
+    rotated = run(tmp_path, dict(args, rotate_fingerprint_key=True), no_log=True)
+    assert rotated["changed"] and rotated["file_changes"] == ["fingerprint_key_rotated"]
+    assert rotated["changed_secrets"] == [] and rotated["fingerprint_key"] != first["fingerprint_key"]
+    for name in first["secrets"]:
+        assert rotated["secrets"][name]["fingerprint"] != first["secrets"][name]["fingerprint"]
+    # rotate=all is about the values, not the key
+    all_values = run(tmp_path, dict(args, rotate=True), no_log=True)
+    assert all_values["fingerprint_key"] == rotated["fingerprint_key"]
+    assert "fingerprint_key_rotated" not in all_values["file_changes"]
+
+
+# --------------------------------------------------------------------------- plaintext warning
+
+
+def test_plaintext_bundle_is_announced_with_the_file_and_the_remedy(tmp_path):
+    path = tmp_path / "pki" / "s.yml"
+    for check in (True, False, False):  # check mode, first write, a run that changes nothing
+        warnings = []
+        run(tmp_path, {"path": str(path), "secrets": SECRETS}, check=check, warnings=warnings)
+        assert len(warnings) == 1, warnings
+        assert warnings[0] == PLAINTEXT_WARNING.format(path=path)
+    text = warnings[0]
+    for needle in (str(path), "PLAIN TEXT", "--vault-id", "ANSIBLE_VAULT_PASSWORD_FILE", "pki_vault: always"):
+        assert needle in text
+
+
+@pytest.mark.parametrize(("vault", "secrets"), [("auto", True), ("always", True), ("never", False),
+                                                ("never", True)])
+def test_no_plaintext_warning_with_a_vault_or_on_purpose(tmp_path, vault, secrets):
+    warnings = []
+    run(tmp_path, {"path": str(tmp_path / "s.yml"), "secrets": SECRETS, "vault": vault},
+        secrets=vault_secrets() if secrets else None, warnings=warnings)
+    assert warnings == []

@@ -14,15 +14,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.timezone.utc)  # noqa: UP017
+# One fingerprint key for the plans of a test, as a bundle keeps one across runs.
+KEY = "0123456789abcdef" * 4
 
 
 def specs(*items):
     return s.normalize_specs([dict(item) for item in items])
 
 
+def plan(current, spec_list, **kwargs):
+    """s.plan on a bundle whose fingerprint key is KEY."""
+    kwargs.setdefault("fingerprint_key", KEY)
+    return s.plan(current, spec_list, **kwargs)
+
+
 def make(**items):
     """A bundle created at NOW for the given name=policy pairs."""
-    planned = s.plan({}, specs(*({"name": n, "policy": p} for n, p in items.items())), now=NOW)
+    planned = plan({}, specs(*({"name": n, "policy": p} for n, p in items.items())), now=NOW)
     return planned.entries
 
 
@@ -252,8 +260,8 @@ def test_predicate_max_age():
 
 
 def test_predicate_max_age_counts_from_rotation():
-    entries = s.plan(make(a="jwt_key"), specs({"name": "a", "policy": "jwt_key"}), rotate=["a"],
-                     now=NOW + datetime.timedelta(days=20)).entries
+    entries = plan(make(a="jwt_key"), specs({"name": "a", "policy": "jwt_key"}), rotate=["a"],
+                   now=NOW + datetime.timedelta(days=20)).entries
     spec = specs({"name": "a", "policy": "jwt_key", "max_age_days": 30})[0]
     assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=31)) is None
     assert s.needs_new_value(entries["a"], spec, [], NOW + datetime.timedelta(days=50)) == "max_age"
@@ -280,22 +288,22 @@ ALL = (
 
 
 def test_plan_creates_then_is_idempotent():
-    first = s.plan({}, specs(*ALL), now=NOW)
+    first = plan({}, specs(*ALL), now=NOW)
     assert first.changed and sorted(first.changed_names) == ["admin", "db", "jwt", "wa_secret"]
     for name, item in first.results.items():
         assert item["reason"] == "missing" and item["before"] is None
         entry = first.entries[name]
-        assert entry["fingerprint"] == s.fingerprint(entry["value"])
+        assert entry["fingerprint"] == s.fingerprint(entry["value"], KEY)
         assert entry["created"] == "2026-11-24T12:00:00Z" and entry.get("rotated") is None
-    second = s.plan(first.entries, specs(*ALL), now=NOW + datetime.timedelta(days=400))
+    second = plan(first.entries, specs(*ALL), now=NOW + datetime.timedelta(days=400))
     assert not second.changed
     assert second.entries == first.entries
 
 
 def test_plan_rotation_keeps_previous_then_drop():
-    first = s.plan({}, specs(*ALL), now=NOW).entries
+    first = plan({}, specs(*ALL), now=NOW).entries
     later = NOW + datetime.timedelta(days=3)
-    rotated = s.plan(first, specs(*ALL), rotate=["db"], now=later)
+    rotated = plan(first, specs(*ALL), rotate=["db"], now=later)
     assert rotated.changed_names == ["db"]
     db = rotated.entries["db"]
     assert db["value"] != first["db"]["value"]
@@ -305,74 +313,74 @@ def test_plan_rotation_keeps_previous_then_drop():
     assert rotated.results["db"]["after"]["previous"]["fingerprint"] == first["db"]["fingerprint"]
     assert "value" not in rotated.results["db"]["after"]["previous"]
     # kept across ordinary runs
-    again = s.plan(rotated.entries, specs(*ALL), now=later)
+    again = plan(rotated.entries, specs(*ALL), now=later)
     assert not again.changed and again.entries["db"]["previous"]["value"] == first["db"]["value"]
-    dropped = s.plan(again.entries, specs(*ALL), drop_previous=["db"], now=later)
+    dropped = plan(again.entries, specs(*ALL), drop_previous=["db"], now=later)
     assert dropped.changed_names == ["db"] and dropped.results["db"]["reason"] == "dropped_previous"
     assert "previous" not in dropped.entries["db"] and dropped.entries["db"]["value"] == db["value"]
     # dropping what is not there changes nothing
-    assert not s.plan(dropped.entries, specs(*ALL), drop_previous=["db", "jwt"], now=later).changed
+    assert not plan(dropped.entries, specs(*ALL), drop_previous=["db", "jwt"], now=later).changed
 
 
 def test_plan_rotate_and_drop_together_keeps_the_value_just_replaced():
-    first = s.plan({}, specs(*ALL), now=NOW).entries
-    r1 = s.plan(first, specs(*ALL), rotate=["jwt"], now=NOW).entries
-    r2 = s.plan(r1, specs(*ALL), rotate=["jwt"], drop_previous=["jwt"], now=NOW)
+    first = plan({}, specs(*ALL), now=NOW).entries
+    r1 = plan(first, specs(*ALL), rotate=["jwt"], now=NOW).entries
+    r2 = plan(r1, specs(*ALL), rotate=["jwt"], drop_previous=["jwt"], now=NOW)
     assert r2.results["jwt"]["reason"] == "rotate"
     assert r2.entries["jwt"]["previous"]["value"] == r1["jwt"]["value"]
 
 
 def test_plan_adopts_valid_value_and_rejects_invalid_without_echo():
-    first = s.plan({}, specs(*ALL), now=NOW).entries
+    first = plan({}, specs(*ALL), now=NOW).entries
     good = "Str0ng!Passw0rd"
-    adopted = s.plan(first, specs({"name": "admin", "policy": "admin_password", "value": good}), now=NOW)
+    adopted = plan(first, specs({"name": "admin", "policy": "admin_password", "value": good}), now=NOW)
     assert adopted.results["admin"]["reason"] == "adopted"
     assert adopted.entries["admin"]["value"] == good
     assert adopted.entries["admin"]["previous"]["value"] == first["admin"]["value"]
-    assert not s.plan(adopted.entries, specs({"name": "admin", "policy": "admin_password", "value": good}),
-                      now=NOW).changed
+    assert not plan(adopted.entries, specs({"name": "admin", "policy": "admin_password", "value": good}),
+                    now=NOW).changed
     bad = "weakpassword"
     with pytest.raises(s.SecretError) as err:
-        s.plan(first, specs({"name": "admin", "policy": "admin_password", "value": bad}), now=NOW)
+        plan(first, specs({"name": "admin", "policy": "admin_password", "value": bad}), now=NOW)
     message = str(err.value)
     assert message.startswith("secret admin: the supplied value does not satisfy policy admin_password")
     assert "uppercase" in message and "digit" in message and bad not in message
 
 
 def test_plan_policy_change_regenerates_and_keeps_previous():
-    first = s.plan({}, specs({"name": "x", "policy": "custom"}), now=NOW).entries
-    changed = s.plan(first, specs({"name": "x", "policy": "db_password"}), now=NOW)
+    first = plan({}, specs({"name": "x", "policy": "custom"}), now=NOW).entries
+    changed = plan(first, specs({"name": "x", "policy": "db_password"}), now=NOW)
     assert changed.results["x"]["reason"] == "policy"
     assert changed.entries["x"]["policy"] == "db_password"
     assert changed.entries["x"]["previous"]["value"] == first["x"]["value"]
 
 
 def test_plan_policy_relabel_when_value_still_valid():
-    first = s.plan({}, specs({"name": "x", "policy": "jwt_key"}), now=NOW).entries
-    relabel = s.plan(first, specs({"name": "x", "policy": "custom", "length": 64}), now=NOW)
+    first = plan({}, specs({"name": "x", "policy": "jwt_key"}), now=NOW).entries
+    relabel = plan(first, specs({"name": "x", "policy": "custom", "length": 64}), now=NOW)
     assert relabel.results["x"]["reason"] == "policy"
     assert relabel.entries["x"]["value"] == first["x"]["value"]
     assert relabel.entries["x"]["policy"] == "custom"
 
 
 def test_plan_hand_edited_value_is_adopted():
-    first = s.plan({}, specs(*ALL), now=NOW).entries
+    first = plan({}, specs(*ALL), now=NOW).entries
     edited = {k: dict(v) for k, v in first.items()}
     edited["jwt"]["value"] = string.ascii_letters + "0123456789AB"
-    result = s.plan(edited, specs(*ALL), now=NOW)
+    result = plan(edited, specs(*ALL), now=NOW)
     assert result.results["jwt"]["reason"] == "adopted"
-    assert result.entries["jwt"]["fingerprint"] == s.fingerprint(edited["jwt"]["value"])
+    assert result.entries["jwt"]["fingerprint"] == s.fingerprint(edited["jwt"]["value"], KEY)
     assert "previous" not in result.entries["jwt"]
 
 
 def test_plan_keeps_unlisted_secrets():
-    first = s.plan({}, specs(*ALL), now=NOW).entries
-    result = s.plan(first, specs({"name": "jwt", "policy": "jwt_key"}), now=NOW)
+    first = plan({}, specs(*ALL), now=NOW).entries
+    result = plan(first, specs({"name": "jwt", "policy": "jwt_key"}), now=NOW)
     assert not result.changed and set(result.entries) == {"wa_secret", "jwt", "db", "admin"}
 
 
 def test_metadata_never_has_value_unless_asked():
-    first = s.plan({}, specs(*ALL), now=NOW)
+    first = plan({}, specs(*ALL), now=NOW)
     meta = s.metadata("db", first.entries["db"])
     assert "value" not in meta and first.entries["db"]["value"] not in repr(meta)
     assert s.metadata("db", first.entries["db"], include_value=True)["value"] == first.entries["db"]["value"]
@@ -383,11 +391,13 @@ def test_metadata_never_has_value_unless_asked():
 
 
 def test_render_parse_round_trip():
-    entries = s.plan({}, specs(*ALL), now=NOW).entries
-    entries = s.plan(entries, specs(*ALL), rotate=["db"], now=NOW).entries
-    data = s.render_bundle(entries)
+    entries = plan({}, specs(*ALL), now=NOW).entries
+    entries = plan(entries, specs(*ALL), rotate=["db"], now=NOW).entries
+    data = s.render_bundle(entries, KEY)
     assert data["format"] == s.BUNDLE_FORMAT and list(data["secrets"]) == sorted(entries)
-    assert s.parse_bundle(data) == {k: {f: v for f, v in e.items() if v is not None} for k, e in entries.items()}
+    parsed = s.parse_bundle(data)
+    assert parsed.entries == {k: {f: v for f, v in e.items() if v is not None} for k, e in entries.items()}
+    assert parsed.fingerprint_key == KEY and data["fingerprint_key"] == KEY
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -489,12 +499,13 @@ def test_bundle_lock_without_directory(tmp_path):
 
 
 # Whatever sequence of runs an operator makes (rotations, drops, adopted values, days
-# passing), the bundle stays coherent and a plain re-run changes nothing.
+# passing, a new fingerprint key), the bundle stays coherent and a plain re-run changes nothing.
 OPERATION = st.one_of(
     st.tuples(st.just("rotate"), st.sampled_from(["wa_secret", "jwt", "db", "admin"])),
     st.tuples(st.just("drop"), st.sampled_from(["wa_secret", "jwt", "db", "admin"])),
     st.tuples(st.just("adopt"), st.sampled_from(["Adopted-Pass-1", "Other-Pass-22"])),
     st.tuples(st.just("days"), st.integers(min_value=1, max_value=200)),
+    st.tuples(st.just("rotate_key"), st.none()),
 )
 
 
@@ -504,7 +515,8 @@ def test_property_bundle_stays_coherent(operations):
     base = [dict(item) for item in ALL]
     base[2]["max_age_days"] = 90
     now = NOW
-    entries = s.plan({}, specs(*base), now=now).entries
+    first = s.plan({}, specs(*base), now=now)
+    entries, key = first.entries, first.fingerprint_key
     for kind, arg in operations:
         items = [dict(item) for item in base]
         rotate, drop = [], []
@@ -514,21 +526,153 @@ def test_property_bundle_stays_coherent(operations):
             drop = [arg]
         elif kind == "adopt":
             items[3]["value"] = arg
-        else:
+        elif kind == "days":
             now = now + datetime.timedelta(days=arg)
         before = {name: dict(entry) for name, entry in entries.items()}
-        planned = s.plan(entries, specs(*items), rotate=rotate, drop_previous=drop, now=now)
-        entries = s.parse_bundle(s.render_bundle(planned.entries))
+        planned = s.plan(entries, specs(*items), rotate=rotate, drop_previous=drop, now=now, fingerprint_key=key,
+                         rotate_fingerprint_key=kind == "rotate_key")
+        assert (planned.fingerprint_key != key) == (kind == "rotate_key")
+        parsed = s.parse_bundle(s.render_bundle(planned.entries, planned.fingerprint_key))
+        entries, key = parsed.entries, parsed.fingerprint_key
         for name, entry in entries.items():
-            assert entry["fingerprint"] == s.fingerprint(entry["value"])
+            assert entry["fingerprint"] == s.fingerprint(entry["value"], key)
             assert not s.BUILTIN_POLICIES[entry["policy"]]().violations(entry["value"])
             previous = entry.get("previous")
             if previous:
                 assert previous["value"] != entry["value"]
-                assert previous["fingerprint"] == s.fingerprint(previous["value"])
+                assert previous["fingerprint"] == s.fingerprint(previous["value"], key)
             if entry["value"] != before[name]["value"]:
                 assert name in planned.changed_names
                 assert previous and previous["value"] == before[name]["value"]
+        # a new key is never taken for hand-edited values
         assert set(planned.changed_names) == {n for n, r in planned.results.items() if r["changed"]}
-        again = s.plan(entries, specs(*[dict(i, value=None) for i in items]), now=now)
+        assert not [r for r in planned.results.values() if r["reason"] == "adopted" and kind != "adopt"]
+        again = s.plan(entries, specs(*[dict(i, value=None) for i in items]), now=now, fingerprint_key=key)
         assert not again.changed
+
+
+# --------------------------------------------------------------------------- keyed fingerprints
+
+
+def test_fingerprint_is_hmac_sha256_under_the_key():
+    # Computed independently: printf %s Operator-Chosen-9 | openssl dgst -sha256 -hmac "$KEY"
+    assert s.fingerprint("Operator-Chosen-9", KEY) == (
+        "hmac-sha256:81984e3ea4733c05b073bb94c8c1ecae5c0f48e607c54ba91d447d989a618bac")
+    assert s.fingerprint("Operator-Chosen-9", KEY[::-1]) != s.fingerprint("Operator-Chosen-9", KEY)
+
+
+def test_fingerprint_key_is_required_and_never_echoed():
+    for key in (None, "", "short-key", 12345):
+        with pytest.raises(s.SecretError) as err:
+            s.fingerprint("Some-Value-1", key)
+        assert "at least 32 characters" in str(err.value)
+        assert "short-key" not in str(err.value) and "Some-Value-1" not in str(err.value)
+    with pytest.raises(s.SecretError, match="string value"):
+        s.fingerprint(None, KEY)
+
+
+def test_new_fingerprint_keys_are_random_and_long():
+    keys = {s.new_fingerprint_key() for _i in range(20)}
+    assert len(keys) == 20 and all(len(k) == 64 and int(k, 16) >= 0 for k in keys)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.text(min_size=1, max_size=60))
+def test_property_fingerprint_hides_the_value(value):
+    printed = s.fingerprint(value, KEY)
+    assert printed.startswith("hmac-sha256:") and len(printed) == len("hmac-sha256:") + 64
+    # not the unkeyed hash a job log used to show, so a guess cannot be checked without the key
+    assert printed[len("hmac-sha256:"):] != s.legacy_fingerprint(value)[len("sha256:"):]
+    assert s.fingerprint_matches(printed, value, KEY) is True
+    assert s.fingerprint_matches(printed, value + "x", KEY) is False
+
+
+def test_plan_new_bundle_generates_a_key():
+    first = s.plan({}, specs(*ALL), now=NOW)
+    assert first.key_change == "added" and len(first.fingerprint_key) == 64
+    for entry in first.entries.values():
+        assert entry["fingerprint"] == s.fingerprint(entry["value"], first.fingerprint_key)
+    assert not s.plan(first.entries, specs(*ALL), now=NOW, fingerprint_key=first.fingerprint_key).changed
+    # the key belongs to the bundle: another bundle gets another key
+    assert s.plan({}, specs(*ALL), now=NOW).fingerprint_key != first.fingerprint_key
+
+
+def legacy_bundle():
+    """A bundle as format /1 wrote it: no key, unkeyed SHA-256 fingerprints."""
+    entries = plan(plan({}, specs(*ALL), now=NOW).entries, specs(*ALL), rotate=["db"], now=NOW).entries
+    data = {"format": "waent.onprem.secret/1", "secrets": {}}
+    for name, rendered in s.render_bundle(entries, KEY)["secrets"].items():
+        entry = dict(rendered, fingerprint=s.legacy_fingerprint(rendered["value"]))
+        if "previous" in entry:
+            entry["previous"] = dict(entry["previous"], fingerprint=s.legacy_fingerprint(entry["previous"]["value"]))
+        data["secrets"][name] = entry
+    return data
+
+
+def test_legacy_bundle_upgrades_in_place():
+    data = legacy_bundle()
+    parsed = s.parse_bundle(data)
+    assert parsed.fingerprint_key is None
+    upgraded = s.plan(parsed.entries, specs(*ALL), now=NOW)
+    # the file changes (a key is added, every fingerprint once), no secret does
+    assert upgraded.changed and upgraded.key_change == "added" and upgraded.changed_names == []
+    key = upgraded.fingerprint_key
+    for name, entry in upgraded.entries.items():
+        assert entry["value"] == data["secrets"][name]["value"]
+        assert entry["fingerprint"] == s.fingerprint(entry["value"], key)
+        result = upgraded.results[name]
+        assert result["reason"] is None and not result["changed"]
+        # the unkeyed fingerprints are not shown again, not even as "before"
+        assert result["before"]["fingerprint"] is None
+        assert result["after"]["fingerprint"] == entry["fingerprint"]
+    prev = upgraded.entries["db"]["previous"]
+    assert prev["fingerprint"] == s.fingerprint(data["secrets"]["db"]["previous"]["value"], key)
+    assert upgraded.results["db"]["before"]["previous"]["fingerprint"] is None
+    rendered = s.render_bundle(upgraded.entries, key)
+    assert rendered["format"] == s.BUNDLE_FORMAT and "sha256:" not in repr(rendered).replace("hmac-sha256:", "")
+    again = s.parse_bundle(rendered)
+    assert not s.plan(again.entries, specs(*ALL), now=NOW, fingerprint_key=again.fingerprint_key).changed
+
+
+def test_legacy_bundle_hand_edited_value_is_adopted_on_upgrade():
+    data = legacy_bundle()
+    data["secrets"]["jwt"]["value"] = "B" * 32 + "c" * 16 + "0123456789abcdef"
+    upgraded = s.plan(s.parse_bundle(data).entries, specs(*ALL), now=NOW)
+    assert upgraded.changed_names == ["jwt"] and upgraded.results["jwt"]["reason"] == "adopted"
+
+
+def test_rotate_fingerprint_key_changes_every_fingerprint_and_no_value():
+    first = plan({}, specs(*ALL), now=NOW)
+    rotated = plan(first.entries, specs({"name": "jwt", "policy": "jwt_key"}), now=NOW, rotate_fingerprint_key=True)
+    assert rotated.key_change == "rotated" and rotated.fingerprint_key != KEY
+    assert rotated.changed and rotated.changed_names == []
+    for name, entry in rotated.entries.items():  # unlisted secrets too
+        assert entry["value"] == first.entries[name]["value"]
+        assert entry["fingerprint"] == s.fingerprint(entry["value"], rotated.fingerprint_key)
+        assert entry["fingerprint"] != first.entries[name]["fingerprint"]
+
+
+def test_deleted_key_is_replaced_without_adopting_every_value():
+    first = plan({}, specs(*ALL), now=NOW)
+    data = s.render_bundle(first.entries, KEY)
+    del data["fingerprint_key"]
+    replaced = s.plan(s.parse_bundle(data).entries, specs(*ALL), now=NOW)
+    assert replaced.key_change == "added" and replaced.changed_names == []
+
+
+def test_parse_bundle_fingerprint_key_errors_do_not_echo():
+    data = s.render_bundle(plan({}, specs(*ALL), now=NOW).entries, KEY)
+    data["fingerprint_key"] = "tooShortKey"
+    with pytest.raises(s.BundleError) as err:
+        s.parse_bundle(data, "b.yml")
+    assert "fingerprint_key must be a string of at least 32" in str(err.value)
+    assert "tooShortKey" not in str(err.value)
+
+
+def test_plan_reports_generated_values():
+    given = {"name": "given", "policy": "jwt_key", "value": "0123456789abcdefABCDEFGH" * 2 + "x" * 16}
+    first = plan({}, specs(*ALL, given), now=NOW)
+    assert {n for n, r in first.results.items() if r["generated"]} == {"wa_secret", "jwt", "db", "admin"}
+    assert first.results["given"]["generated"] is False and first.results["given"]["reason"] == "adopted"
+    relabel = plan(first.entries, specs({"name": "jwt", "policy": "custom", "length": 64}), now=NOW)
+    assert relabel.results["jwt"]["reason"] == "policy" and relabel.results["jwt"]["generated"] is False
