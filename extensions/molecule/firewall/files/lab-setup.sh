@@ -1,7 +1,12 @@
 #!/bin/sh
 # Lab fixtures for the firewall scenarios, in one call per host (the podman connection is slow
 # per task):
-#   lab-setup.sh listen PORT...        listeners (accept, close) on the product ports, as a unit
+#   lab-setup.sh listen PORT...        listeners (accept, close) on the product and canary ports,
+#                                      as a unit, and sshd on 22: with a listener on every probed
+#                                      port, a port the firewall lets through answers open, never
+#                                      closed, and only a drop leaves it filtered
+#   lab-setup.sh ntpserver             a chronyd NTP server (local clock, never set) for every
+#                                      client, to prove NTP replies pass a drop policy
 #   lab-setup.sh nested PORT CPORT ARCHIVE IMAGE
 #                                      a nested podman container (IMAGE, loaded from ARCHIVE)
 #                                      listening on CPORT, published on PORT by netavark's DNAT
@@ -9,6 +14,15 @@
 set -eu
 what=$1
 shift
+
+# service NAME DESCRIPTION COMMAND: a unit that keeps COMMAND running, enabled and started.
+service() {
+	printf '[Unit]\nDescription=%s\n[Service]\nExecStart=%s\nRestart=always\n[Install]\nWantedBy=multi-user.target\n' \
+		"$2" "$3" >"/etc/systemd/system/$1.service"
+	systemctl daemon-reload
+	systemctl enable --now "$1.service"
+}
+
 case "$what" in
 listen)
 	cat >/usr/local/bin/lab-listen <<'PY'
@@ -30,17 +44,14 @@ while True:
             pass
 PY
 	chmod 0755 /usr/local/bin/lab-listen
-	cat >/etc/systemd/system/lab-listen.service <<UNIT
-[Unit]
-Description=lab listeners on the product ports
-[Service]
-ExecStart=/usr/local/bin/lab-listen $*
-Restart=always
-[Install]
-WantedBy=multi-user.target
-UNIT
-	systemctl daemon-reload
-	systemctl enable --now lab-listen.service
+	service lab-listen "lab listeners on the probed ports" "/usr/local/bin/lab-listen $*"
+	systemctl enable --now ssh.service
+	;;
+ntpserver)
+	# chronyd -x: the clock is this machine's, shared by every container; nothing may set it.
+	printf 'local stratum 8\nallow all\ncmdport 0\npidfile /run/lab-ntp.pid\ndriftfile /var/lib/chrony/lab-ntp.drift\n' \
+		>/etc/chrony/lab-ntp.conf
+	service lab-ntp "lab NTP server (local clock, no clock control)" "/usr/sbin/chronyd -d -x -f /etc/chrony/lab-ntp.conf"
 	;;
 nested)
 	# The Webapp as a real nested container: podman (netavark, iptables-nft) inside this lab
@@ -88,7 +99,7 @@ sshkey)
 	systemctl start ssh
 	;;
 *)
-	echo "usage: $0 listen PORT...|nested PORT CPORT ARCHIVE IMAGE|sshkey PUBKEY" >&2
+	echo "usage: $0 listen PORT...|ntpserver|nested PORT CPORT ARCHIVE IMAGE|sshkey PUBKEY" >&2
 	exit 2
 	;;
 esac
