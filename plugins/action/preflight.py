@@ -114,8 +114,9 @@ class ActionModule(ActionBase):
                     "verify the database server's identity (the security guide recommends keeping it on)"
                 )
 
+        # The flow model's rules (addresses, networks, ports) are the firewall's inputs.
         if args["scope"] == "play":
-            problems.extend(self._deployment_problems(ctx))
+            problems.extend(self._deployment_problems(ctx, flows="firewall" in roles))
 
         lines = pf.merge(problems)
         result.update(changed=False, problems=lines, hosts_checked=len(resolved), roles_checked=sorted(roles))
@@ -167,7 +168,7 @@ class ActionModule(ActionBase):
         return sources
 
     @staticmethod
-    def _deployment_problems(ctx):
+    def _deployment_problems(ctx, flows=True):
         """The topology, networks and ports of the whole deployment (the flow model's rules)."""
         problems = []
         webapps, cores, masters = (ctx.hosts_of(g) for g in ("wa_webapp", "wa_coreapp", "wa_master"))
@@ -197,7 +198,7 @@ class ActionModule(ActionBase):
                     "Masters only exist in multiconnect; set wa_multiconnect: true or empty wa_master",
                 )
             )
-        for host in ctx.hosts_of(*pf.PRODUCT_GROUPS):
+        for host in ctx.hosts_of(*pf.PRODUCT_GROUPS) if flows else []:
             values = ctx.values.get(host)
             if not values:
                 continue

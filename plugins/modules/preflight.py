@@ -74,14 +74,11 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Check every input before any host changes
-  hosts: all
-  gather_facts: false
-  tasks:
-    - name: Check every role's inputs for every host
-      waent.onprem.preflight:
-        provided: [database_user_password, db_client_password]
-      run_once: true
+# The first play of an entry playbook (hosts: all, gather_facts: false) runs it once:
+- name: Check every role's inputs for every host
+  waent.onprem.preflight:
+    provided: [database_user_password, db_client_password]
+  run_once: true
 
 - name: Check only the time sync inputs of this host
   waent.onprem.preflight:
