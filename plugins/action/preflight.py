@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import socket
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar
-from ansible_collections.waent.onprem.plugins.module_utils import _flows
+from ansible_collections.waent.onprem.plugins.module_utils import _model
+from ansible_collections.waent.onprem.plugins.module_utils._flows import _sorted_unique as _unique
 from ansible_collections.waent.onprem.plugins.plugin_utils import _preflight as pf
 
-# "VARIABLE[ of host HOST][[INDEX]]: MESSAGE", as the flow model words its errors.
-_FLOW_MESSAGE = re.compile(
-    r"^(?P<variable>[\w]+)(?: of host (?P<host>[^:\[ ]+))?(?:\[\d+\])?: (?P<message>.*)$", re.DOTALL
-)
+# Variables the deployment model reads besides the wa role's (their defaults are loaded too).
+_MODEL_INPUTS = ("ansible_host", "firewall_ssh_port", "timesync_servers")
 
 _ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
 
@@ -54,7 +52,8 @@ class ActionModule(ActionBase):
             for role in set(roles) | {"wa"}
         }
         defaults = {}
-        for role in set(roles) | {"wa"}:
+        # The model reads the firewall's SSH port and the NTP servers: their defaults count too.
+        for role in set(roles) | {"wa"} | ({"firewall", "timesync"} if args["scope"] == "play" else set()):
             defaults.update(self._role_file(role, "defaults/main.yml") or {})
             # Private role variables (__role_*) that defaults may refer to.
             defaults.update(
@@ -67,10 +66,14 @@ class ActionModule(ActionBase):
             hosts = [current]
         else:
             hosts = list(task_vars.get("ansible_play_hosts_all") or [current])
+        # The model needs every product host, also those outside the play (--limit).
+        product = [] if args["scope"] == "host" else [
+            h for g in pf.PRODUCT_GROUPS for h in groups.get(g) or [] if h not in hosts
+        ]
         ctx = pf.Context(groups=groups)
         problems, warnings = [], []
         resolved = {}
-        for host in hosts:
+        for host in _unique(hosts + product):
             base = task_vars if host == current else task_vars["hostvars"].raw_get(host)
             variables = dict(defaults)
             variables.update(base)
@@ -78,23 +81,21 @@ class ActionModule(ActionBase):
             templar = Templar(loader=self._loader, variables=variables)
             host_groups = set(variables.get("group_names") or [])
             values = {}
+            wanted = set(_MODEL_INPUTS) if args["scope"] == "play" else set()
             for role in roles:
                 scope = pf.ROLE_SCOPES[role]
                 if args["scope"] == "play" and scope is not None and not host_groups.intersection(scope):
                     continue
-                names = set(specs[role]) | (set(specs["wa"]) if role != "wa" else set())
-                for name in names:
-                    if name in values or name not in variables:
-                        continue
-                    try:
-                        values[name] = templar.template(variables[name])
-                    except Exception as exc:  # pylint: disable=broad-exception-caught
-                        detail = (
-                            "(details hidden)"
-                            if pf.is_secret(name, specs[role].get(name))
-                            else str(exc).splitlines()[0]
-                        )
-                        problems.append(pf.Problem(name, f"cannot be worked out: {detail}", host))
+                wanted |= set(specs[role]) | (set(specs["wa"]) if role != "wa" else set())
+            for name in sorted(wanted):
+                if name not in variables:
+                    continue
+                spec = next((specs[r][name] for r in specs if name in specs[r]), None)
+                try:
+                    values[name] = templar.template(variables[name])
+                except Exception as exc:  # pylint: disable=broad-exception-caught
+                    detail = "(details hidden)" if pf.is_secret(name, spec) else str(exc).splitlines()[0]
+                    problems.append(pf.Problem(name, f"cannot be worked out: {detail}", host))
             resolved[host] = (values, base)
         ctx.values = {host: values for host, (values, _base) in resolved.items()}
         ctx.controller_sources = self._controller_sources(hosts, resolved, groups)
@@ -114,12 +115,21 @@ class ActionModule(ActionBase):
                     "verify the database server's identity (the security guide recommends keeping it on)"
                 )
 
-        # The flow model's rules (addresses, networks, ports) are the firewall's inputs.
-        if args["scope"] == "play":
-            problems.extend(self._deployment_problems(ctx, flows="firewall" in roles))
-
         lines = pf.merge(problems)
+        model = None
+        if args["scope"] == "play":
+            # The deployment model: topology, addresses, containers, ports and flows, built once
+            # here and published by the caller (wa_model). A variable whose value failed the
+            # argument spec above is not reported again by the model.
+            bad = {p.variable.split("[")[0] for p in problems}
+            model_hosts = {h: ctx.values[h] for h in ctx.hosts_of(*pf.PRODUCT_GROUPS) if h in ctx.values}
+            errors = [m for m in _model.model_errors(groups, model_hosts) if m.split(" ")[0].split("[")[0] not in bad]
+            lines.extend(errors)
+            if not lines:
+                model = _model.build_model(groups, model_hosts)
         result.update(changed=False, problems=lines, hosts_checked=len(resolved), roles_checked=sorted(roles))
+        if model is not None:
+            result["model"] = model
         if warnings:
             result["warnings"] = warnings
         if lines:
@@ -166,57 +176,3 @@ class ActionModule(ActionBase):
             except OSError:
                 continue
         return sources
-
-    @staticmethod
-    def _deployment_problems(ctx, flows=True):
-        """The topology, networks and ports of the whole deployment (the flow model's rules)."""
-        problems = []
-        webapps, cores, masters = (ctx.hosts_of(g) for g in ("wa_webapp", "wa_coreapp", "wa_master"))
-        any_values = next(iter(ctx.values.values()), {})
-        multiconnect = any_values.get("wa_multiconnect") is True
-        if cores and not webapps:
-            problems.append(
-                pf.Problem(
-                    "wa_webapp",
-                    f"is empty but wa_coreapp has {len(cores)} hosts: a Coreapp is only "
-                    "reached through a Webapp; add the Webapp hosts to the group wa_webapp",
-                )
-            )
-        if multiconnect and not masters:
-            problems.append(
-                pf.Problem(
-                    "wa_master",
-                    "is empty with wa_multiconnect=true: multiconnect needs at least one "
-                    "Master; add hosts to the group wa_master, or set wa_multiconnect: false",
-                )
-            )
-        if masters and not multiconnect:
-            problems.append(
-                pf.Problem(
-                    "wa_multiconnect",
-                    f"is false but wa_master has hosts ({', '.join(masters)}): "
-                    "Masters only exist in multiconnect; set wa_multiconnect: true or empty wa_master",
-                )
-            )
-        for host in ctx.hosts_of(*pf.PRODUCT_GROUPS) if flows else []:
-            values = ctx.values.get(host)
-            if not values:
-                continue
-            settings = {
-                "multiconnect": values.get("wa_multiconnect"),
-                "api_client_networks": values.get("wa_api_client_networks"),
-                "admin_networks": values.get("wa_admin_networks"),
-                "management_networks": values.get("wa_management_networks"),
-                "webapp_port": values.get("wa_webapp_port"),
-                "db_port": values.get("wa_db_port"),
-                "ssh_port": values.get("firewall_ssh_port", 22),
-            }
-            if any(isinstance(v, str) for k, v in settings.items() if k.endswith("networks")):
-                continue  # reported by the argument spec check, with the fix
-            for message in _flows.input_errors(settings, ctx.groups, ctx.values):
-                match = _FLOW_MESSAGE.match(message)
-                if match:
-                    problems.append(pf.Problem(match["variable"], match["message"], match["host"] or ""))
-                else:
-                    problems.append(pf.Problem(message.split(":", maxsplit=1)[0].split(" ")[0], message))
-        return problems

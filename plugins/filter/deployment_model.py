@@ -29,7 +29,8 @@ description:
     (C(waweb), C(wacore), C(wamaster)) with their data, media, certificate and env paths, owners
     and modes, env fragments, published ports and C(topology_env) (C(COREAPP_HOSTNAME),
     C(COREAPP_EXTERNAL_PORTS), C(WACORE_HOSTNAME), ...).
-  - The allowed flows, as P(waent.onprem.flow_matrix#filter) returns them.
+  - The allowed flows (C(flows)), which the firewall renders and every probe is compared with
+    (P(waent.onprem.flow_allows#filter)).
   - Reads only documented variables - C(wa_multiconnect), C(wa_api_client_networks),
     C(wa_admin_networks), C(wa_management_networks), C(wa_host_address), C(ansible_host),
     C(wa_webapp_port), C(wa_coreapp_external_ports), C(wa_webapp_server_names),
@@ -124,9 +125,51 @@ _value:
       description: Address to C(hosts) and C(containers) (C(<host>/<container>)) of that machine.
       type: dict
     flows:
-      description: The allowed flows (see P(waent.onprem.flow_matrix#filter)).
+      description: The allowed flows, one dict per destination host and purpose.
       type: list
       elements: dict
+      contains:
+        name:
+          description: Stable identifier, C(<purpose>:<destination host>).
+          type: str
+          sample: webapp-https:web1
+        sources:
+          description: Allowed source networks (CIDR; a host address is a /32 or /128).
+          type: list
+          elements: str
+        source_zones:
+          description: The zones or groups the sources come from.
+          type: list
+          elements: str
+        source_hosts:
+          description: The inventory hosts the sources come from (empty for networks).
+          type: list
+          elements: str
+        destination_host:
+          description: Inventory name of the destination (null for egress flows).
+          type: str
+        destination_address:
+          description: Address of the destination.
+          type: str
+        ports:
+          description: Destination ports.
+          type: list
+          elements: int
+        protocol:
+          description: C(tcp) or C(udp).
+          type: str
+        purpose:
+          description: Why the flow exists.
+          type: str
+        guide:
+          description: The security guide section the flow comes from.
+          type: str
+        reference:
+          description: Row of the product's port matrix (reference section 1.4).
+          type: str
+        direction:
+          description: C(ingress) (to a managed host, filtered by the firewall) or C(egress).
+          type: str
 """
 
 

@@ -17,7 +17,7 @@ description:
   - The whole matrix takes about one O(timeout), not the sum of them.
   - Connections that succeed are closed at once; nothing is sent.
   - Used by the firewall Molecule scenarios and the audit to compare what is reachable with the
-    flows of P(waent.onprem.flow_matrix#filter).
+    flows of the deployment model (P(waent.onprem.flow_allows#filter)).
 options:
   targets:
     description:

@@ -438,7 +438,36 @@ def rules_database(host, values, ctx):
                 host,
             )
         )
+    listen = values.get("database_listen_address")
+    if isinstance(listen, str) and listen and not _is_ip(listen, unspecified=False):
+        out.append(
+            Problem(
+                "database_listen_address",
+                f"is {listen!r}: write one IP address of this host in the database zone (never 0.0.0.0 or ::), "
+                "or leave it empty for the host's wa_host_address",
+                host,
+            )
+        )
+    clients = values.get("database_client_addresses")
+    for index, item in enumerate(clients if isinstance(clients, list) else []):
+        if not _is_ip(item, unspecified=False):
+            out.append(
+                Problem(
+                    f"database_client_addresses[{index}]",
+                    f"is {item!r}: write the IP address of an app host (names are not resolved), "
+                    "or leave the list empty for the addresses of every Webapp, Coreapp and Master",
+                    host,
+                )
+            )
     return out
+
+
+def _is_ip(value, unspecified=True):
+    try:
+        address = ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        return False
+    return unspecified or not address.is_unspecified
 
 
 def rules_db_client(host, values, ctx):
@@ -451,14 +480,12 @@ def rules_db_client(host, values, ctx):
         ("db_client_tls_ca", "db_client_tls_cert", "db_client_tls_key"),
         "PEM text or a controller file path (site.yml takes them from the pki role)",
     )
-    app_groups = [g for g in APP_GROUPS if host in (ctx.groups.get(g) or [])]
-    if not app_groups and not values.get("db_client_containers"):
+    if not any(host in (ctx.groups.get(g) or []) for g in APP_GROUPS):
         out.append(
             Problem(
-                "db_client_containers",
-                "is empty and the host is in none of wa_webapp, wa_coreapp, "
-                "wa_master: nothing to configure; add the host to its group or list its containers, "
-                "for example [wacore]",
+                "group_names",
+                "has none of wa_webapp, wa_coreapp, wa_master: the host runs no container, so the "
+                "db_client role has nothing to configure; add the host to the group of its container",
                 host,
             )
         )

@@ -67,7 +67,8 @@ def _run(tmp_path, row):
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
     )
     proc = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), str(SITE), "-e", f"@{tmp_path / 'extra.json'}"],
+        ["ansible-playbook", "-i", str(inventory), str(SITE), "-e", f"@{tmp_path / 'extra.json'}"]
+        + (["--limit", row["limit"]] if row.get("limit") else []),
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -96,9 +97,10 @@ def test_refused_in_preflight(tmp_path, row):
     for expected in row["expect"]:
         where = output if expected.endswith("problems") else problems
         assert expected in where, f"{expected!r} not in:\n{problems}"
-    # Every problem line names a variable first.
+    # Every problem line names what to fix first: a variable, or the group or host of the
+    # deployment model's topology rules.
     for line in _problem_lines(output):
-        assert re.match(r"^[a-z_][a-z0-9_\[\].]*( \(hosts? [^)]*\))?: ", line), line
+        assert re.match(r"^((group|hosts?|port) )?[a-z_][a-z0-9_\[\].-]*[ :]", line), line
     for secret in row.get("hidden") or []:
         assert secret not in output, f"secret value {secret!r} shown"
 

@@ -9,7 +9,6 @@ import json
 import os
 
 import pytest
-from ansible_collections.waent.onprem.plugins.module_utils._flows import legacy_flows
 from ansible_collections.waent.onprem.plugins.module_utils._model import (
     ModelError,
     build_model,
@@ -196,19 +195,6 @@ def test_cohosted_master_is_its_own_inventory_host():
                                         "COREAPP_EXTERNAL_PORTS": "6254,6255,6256,6257", "WA_MASTER_NODE": "1"}
     # The database name the containers use is in the certificate names of the host it designates.
     assert "db.example.com" in model["hosts"]["db1"]["names"]["dns"]
-
-
-def test_model_flows_equal_the_settings_form_of_flow_matrix():
-    """Until the roles read the model, both forms must give the firewall the same flows."""
-    groups, hostvars = multi_cohosted()
-    model = build_model(groups, hostvars, WA_DEFAULTS)
-    settings = {"multiconnect": True, "api_client_networks": ["10.1.0.0/24"], "admin_networks": ["10.2.0.0/24"],
-                "management_networks": ["10.9.0.0/24"], "db_port": 5432, "ssh_port": 2222}
-    assert model["flows"] == legacy_flows(groups, hostvars, settings)
-    groups, hostvars = single()
-    settings = {"api_client_networks": ["10.20.0.0/16"], "admin_networks": ["10.30.5.0/24"],
-                "management_networks": ["10.30.0.0/24"], "ntp_servers": NTP}
-    assert build_model(groups, hostvars, WA_DEFAULTS)["flows"] == legacy_flows(groups, hostvars, settings)
 
 
 def test_defaults_fill_in_and_templates_are_left_out():
