@@ -7,9 +7,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.waent.onprem.plugins.module_utils._model import (
     ModelError,
     build_model,
-    env_digest,
     model_errors,
 )
+from ansible_collections.waent.onprem.plugins.module_utils._model_containers import env_digest
 
 DOCUMENTATION = r"""
 name: deployment_model

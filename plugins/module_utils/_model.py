@@ -35,7 +35,6 @@ from ansible_collections.waent.onprem.plugins.module_utils._model_containers imp
     _host_ports,
     _machines,
     _topology_env,
-    env_digest,  # noqa: F401  (public API, imported from here)
 )
 from ansible_collections.waent.onprem.plugins.module_utils._model_values import (
     _MISSING,
@@ -185,7 +184,6 @@ def _overlap_errors(settings, hosts, errors):
                               "zones must not overlap the app/DB hosts (list the client networks only)")
 
 
-
 def _host_entry(reader, host, members, errors):
     """A product host: groups, address, names for certificates, SSH port, NTP sources."""
     address, address_from = _address(reader, host, errors)
@@ -209,7 +207,6 @@ def _host_entry(reader, host, members, errors):
         "ntp_servers": _ntp_servers(reader.get(host, "timesync_servers", required=False), host, errors),
         "containers": [],
     }
-
 
 
 def _db_server(db, hosts, members, errors):
@@ -270,7 +267,6 @@ def _collect(groups, hostvars, defaults):
     return model, reader.missing_errors() + errors
 
 
-
 def _flow_inputs(model):
     """The normalised inputs of ``_flows.compute_flows`` from the model."""
     settings = {key: model[key] for key in ("multiconnect", "api_client_networks", "admin_networks",
@@ -308,4 +304,3 @@ def build_model(groups, hostvars, defaults=None):
         raise ModelError(errors)
     model["flows"] = compute_flows(*_flow_inputs(model))
     return model
-

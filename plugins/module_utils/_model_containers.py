@@ -161,7 +161,6 @@ def _machine_errors(machines, hosts, members, db_port, errors):
             errors.append(f"{what} used twice on the machine {address}: by {text}; {fix}")
 
 
-
 def _published(reader, host, members, multiconnect, errors):
     """group -> [(host port, container port)] of the host's containers."""
     published = {}

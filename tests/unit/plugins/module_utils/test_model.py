@@ -12,9 +12,9 @@ import pytest
 from ansible_collections.waent.onprem.plugins.module_utils._model import (
     ModelError,
     build_model,
-    env_digest,
     model_errors,
 )
+from ansible_collections.waent.onprem.plugins.module_utils._model_containers import env_digest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
