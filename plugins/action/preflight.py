@@ -16,6 +16,7 @@ from ansible.template import Templar
 from ansible_collections.waent.onprem.plugins.module_utils import _model
 from ansible_collections.waent.onprem.plugins.module_utils._flows import _sorted_unique as _unique
 from ansible_collections.waent.onprem.plugins.plugin_utils import _preflight as pf
+from ansible_collections.waent.onprem.plugins.plugin_utils import _preflight_rules as pf_rules
 
 # Variables the deployment model reads besides the wa role's (their defaults are loaded too).
 _MODEL_INPUTS = ("ansible_host", "firewall_ssh_port", "timesync_servers")
@@ -106,7 +107,7 @@ class ActionModule(ActionBase):
                 scope = pf.ROLE_SCOPES[role]
                 if args["scope"] == "play" and scope is not None and not host_groups.intersection(scope):
                     continue
-                problems.extend(pf.host_problems(host, role, specs[role], values, ctx, provided=args["provided"]))
+                problems.extend(pf_rules.host_problems(host, role, specs[role], values, ctx, provided=args["provided"]))
             known = {role: set(specs[role]) for role in specs}
             problems.extend(pf.unknown_variable_problems(host, [str(k) for k in base.keys()], known))
             if values.get("db_client_ssl_verify") is False and "wa_webapp" in host_groups and "db_client" in roles:

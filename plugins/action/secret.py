@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Controller side of waent.onprem.secret: reads/writes the bundle with the controller's vault.
 
-All decisions are taken by plugins/module_utils/_secrets.py; this file is glue: argument
+All decisions are taken by plugins/module_utils/_secrets*.py; this file is glue: argument
 validation, YAML, ansible-vault and the result shape.
 """
 
@@ -14,6 +14,8 @@ import os
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible_collections.waent.onprem.plugins.module_utils import _secrets as backend
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_bundle as secrets_bundle
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_policy as secrets_policy
 from ansible_collections.waent.onprem.plugins.plugin_utils import _vault_bundle as vault_bundle
 
 ARGUMENT_SPEC = dict(
@@ -24,10 +26,10 @@ ARGUMENT_SPEC = dict(
         required=True,
         options=dict(
             name=dict(type="str", required=True),
-            policy=dict(type="str", choices=list(backend.POLICY_NAMES), default="custom"),
+            policy=dict(type="str", choices=list(secrets_policy.POLICY_NAMES), default="custom"),
             length=dict(type="int"),
             alphabet=dict(type="str"),
-            required=dict(type="list", elements="str", choices=list(backend.CLASS_NAMES)),
+            required=dict(type="list", elements="str", choices=list(secrets_policy.CLASS_NAMES)),
             max_age_days=dict(type="int"),
             value=dict(type="str", no_log=True),
         ),
@@ -78,7 +80,7 @@ class ActionModule(ActionBase):
             validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
             del validation
             result.update(self._manage(_plain(params)))
-        except (backend.SecretError, AnsibleError) as exc:
+        except (secrets_bundle.SecretError, AnsibleError) as exc:
             result["failed"] = True
             result["msg"] = str(exc)
             result["changed"] = False
@@ -98,11 +100,11 @@ class ActionModule(ActionBase):
         check_mode = bool(self._task.check_mode)
 
         vault = vault_bundle.VaultBundle.from_loader(self._loader, params["vault"], params.get("vault_id"))
-        with backend.BundleLock(path):
-            raw = backend.read_bytes(path)
+        with secrets_bundle.BundleLock(path):
+            raw = secrets_bundle.read_bytes(path)
             exists = raw is not None
             encrypted_before = exists and vault_bundle.is_encrypted(raw)
-            current = vault.load(raw, path) if exists else backend.ParsedBundle()
+            current = vault.load(raw, path) if exists else secrets_bundle.ParsedBundle()
             encrypt = vault.should_encrypt()
 
             planned = backend.plan(current.entries, specs, rotate=rotate, drop_previous=drop_previous,
@@ -114,7 +116,7 @@ class ActionModule(ActionBase):
             if exists and encrypted_before != encrypt:
                 file_reasons.append("encrypted" if encrypt else "decrypted")
             must_write = planned.changed or bool(file_reasons) or not exists
-            mode_before = backend.file_mode(path) if exists else None
+            mode_before = secrets_bundle.file_mode(path) if exists else None
             fix_mode = exists and not must_write and mode_before != FILE_MODE
             if fix_mode:
                 file_reasons.append("mode")
@@ -122,8 +124,9 @@ class ActionModule(ActionBase):
             changed = must_write or fix_mode
             if changed and not check_mode:
                 if must_write:
-                    text = vault_bundle.dump_yaml(backend.render_bundle(planned.entries, planned.fingerprint_key))
-                    backend.write_atomic(path, vault.encrypt(text, encrypt), FILE_MODE, DIR_MODE)
+                    text = vault_bundle.dump_yaml(
+                        secrets_bundle.render_bundle(planned.entries, planned.fingerprint_key))
+                    secrets_bundle.write_atomic(path, vault.encrypt(text, encrypt), FILE_MODE, DIR_MODE)
                 else:
                     os.chmod(path, FILE_MODE)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.waent.onprem.plugins.module_utils._secrets import SecretError, fingerprint
+from ansible_collections.waent.onprem.plugins.module_utils._secrets_bundle import SecretError, fingerprint
 
 DOCUMENTATION = r"""
 name: secret_fingerprint

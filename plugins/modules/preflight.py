@@ -39,7 +39,8 @@ options:
   scope:
     description:
       - V(play) checks every host of the play (run it once, with C(run_once=true)) and the deployment as a
-        whole (topology, networks, ports).
+        whole - the deployment model (P(waent.onprem.deployment_model#filter)) built from every product
+        host of the inventory, also those outside C(--limit) - and returns that model.
       - V(host) checks the current host only (what a role does in its own validation step).
     type: str
     choices: [play, host]
@@ -78,6 +79,13 @@ EXAMPLES = r"""
 - name: Check every role's inputs for every host
   waent.onprem.preflight:
     provided: [database_user_password, db_client_password]
+  register: __preflight
+  run_once: true
+
+# run_once: the fact reaches every host of the play.
+- name: Publish the deployment model
+  ansible.builtin.set_fact:
+    wa_model: "{{ __preflight.model }}"
   run_once: true
 
 - name: Check only the time sync inputs of this host
@@ -100,6 +108,17 @@ hosts_checked:
   returned: always
   type: int
   sample: 6
+model:
+  description:
+    - The deployment model (topology, addresses, certificate names, containers, paths, owners, modes,
+      ports and flows) as P(waent.onprem.deployment_model#filter) describes it, built from the values
+      checked here. The entry playbooks publish it to every host as the fact C(wa_model).
+  returned: with O(scope=play), when no problem was found
+  type: dict
+  sample:
+    version: 1
+    multiconnect: false
+    groups: {wa_webapp: [web1], wa_coreapp: [core1], wa_master: [], wa_db: [db1]}
 roles_checked:
   description: The roles whose inputs were checked.
   returned: always

@@ -9,7 +9,7 @@ import yaml
 from ansible.errors import AnsibleError
 from ansible.parsing.vault import VaultLib, match_encrypt_secret
 from ansible.parsing.vault import is_encrypted as _is_encrypted
-from ansible_collections.waent.onprem.plugins.module_utils._secrets import BundleError, SecretError, parse_bundle
+from ansible_collections.waent.onprem.plugins.module_utils._secrets_bundle import BundleError, SecretError, parse_bundle
 
 HEADER = (
     "# Managed by waent.onprem.secret. Values may be edited (ansible-vault edit); the\n"

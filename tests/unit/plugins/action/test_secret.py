@@ -12,6 +12,8 @@ import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible_collections.waent.onprem.plugins.action.secret import PLAINTEXT_WARNING, ActionModule
 from ansible_collections.waent.onprem.plugins.module_utils import _secrets as backend
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_bundle as secrets_bundle
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_policy as secrets_policy
 from ansible_collections.waent.onprem.plugins.plugin_utils import _vault_bundle as vb
 
 SECRETS = [
@@ -53,14 +55,14 @@ def run(tmp_path, args, *, secrets=None, check=False, diff=False, no_log=False, 
 def test_vault_round_trip_with_real_vaultlib():
     planned = backend.plan({}, backend.normalize_specs(SECRETS))
     entries = planned.entries
-    text = vb.dump_yaml(backend.render_bundle(entries, planned.fingerprint_key))
+    text = vb.dump_yaml(secrets_bundle.render_bundle(entries, planned.fingerprint_key))
     bundle = vb.VaultBundle(vault_secrets())
     raw = bundle.encrypt(text, bundle.should_encrypt())
     assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256")
     assert entries["db"]["value"].encode() not in raw
     assert VaultLib(vault_secrets()).decrypt(raw).decode() == text
     loaded = bundle.load(raw, "b.yml")
-    assert loaded.entries == backend.parse_bundle(yaml.safe_load(text)).entries
+    assert loaded.entries == secrets_bundle.parse_bundle(yaml.safe_load(text)).entries
     assert loaded.fingerprint_key == planned.fingerprint_key
     assert planned.fingerprint_key.encode() not in raw
 
@@ -71,7 +73,7 @@ def test_vault_id_label_is_written():
 
 
 def test_plaintext_is_read_with_or_without_vault():
-    text = vb.dump_yaml(backend.new_bundle())
+    text = vb.dump_yaml(secrets_bundle.new_bundle())
     assert vb.VaultBundle([]).load(text.encode(), "b").entries == {}
     assert vb.VaultBundle(vault_secrets()).load(text.encode(), "b").entries == {}
     assert vb.VaultBundle([]).should_encrypt() is False
@@ -80,24 +82,24 @@ def test_plaintext_is_read_with_or_without_vault():
 
 def test_wrong_password_and_missing_secret():
     raw = vb.VaultBundle(vault_secrets()).encrypt("a: 1\n", True)
-    with pytest.raises(backend.BundleError, match="cannot be decrypted with the configured vault secrets"):
+    with pytest.raises(secrets_bundle.BundleError, match="cannot be decrypted with the configured vault secrets"):
         vb.VaultBundle(vault_secrets(b"wrong")).load(raw, "b.yml")
-    with pytest.raises(backend.BundleError, match="vault-encrypted but no vault secret is configured"):
+    with pytest.raises(secrets_bundle.BundleError, match="vault-encrypted but no vault secret is configured"):
         vb.VaultBundle([]).load(raw, "b.yml")
-    with pytest.raises(backend.SecretError, match="vault=always but no vault secret"):
+    with pytest.raises(secrets_bundle.SecretError, match="vault=always but no vault secret"):
         vb.VaultBundle([], mode="always")
 
 
 def test_invalid_yaml_message_does_not_quote_the_line():
     raw = b"format: waent.onprem.secret/1\nsecrets:\n  a: {value: 'SuperSecretValue\n"
-    with pytest.raises(backend.BundleError) as err:
+    with pytest.raises(secrets_bundle.BundleError) as err:
         vb.VaultBundle([]).load(raw, "b.yml")
     assert "is not valid YAML" in str(err.value) and "line" in str(err.value)
     assert "SuperSecretValue" not in str(err.value)
 
 
 def test_not_utf8():
-    with pytest.raises(backend.BundleError, match="not UTF-8"):
+    with pytest.raises(secrets_bundle.BundleError, match="not UTF-8"):
         vb.VaultBundle([]).load(b"\xff\xfe", "b.yml")
 
 
@@ -119,10 +121,11 @@ def test_action_check_real_idempotent(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     data = yaml.safe_load(path.read_text())
-    assert data["format"] == backend.BUNDLE_FORMAT and len(data["fingerprint_key"]) == 64
+    assert data["format"] == secrets_bundle.BUNDLE_FORMAT and len(data["fingerprint_key"]) == 64
     for name, meta in real["secrets"].items():
         assert "value" not in meta and meta["preview"] is False
-        assert meta["fingerprint"] == backend.fingerprint(data["secrets"][name]["value"], data["fingerprint_key"])
+        assert meta["fingerprint"] == secrets_bundle.fingerprint(data["secrets"][name]["value"],
+                                                                 data["fingerprint_key"])
         assert data["secrets"][name]["value"] not in repr(real)
     assert data["fingerprint_key"] not in repr(real) and "fingerprint_key" not in real
     again_check = run(tmp_path, args, check=True)
@@ -167,8 +170,8 @@ def test_action_rotation_return_values_and_no_log(tmp_path):
     db = rotated["secrets"]["db"]
     assert db["reason"] == "rotate" and db["previous"]["fingerprint"] == first["secrets"]["db"]["fingerprint"]
     key = yaml.safe_load((tmp_path / "s.yml").read_text())["fingerprint_key"]
-    assert backend.fingerprint(db["value"], key) == db["fingerprint"]
-    assert backend.fingerprint(db["previous"]["value"], key) == first["secrets"]["db"]["fingerprint"]
+    assert secrets_bundle.fingerprint(db["value"], key) == db["fingerprint"]
+    assert secrets_bundle.fingerprint(db["previous"]["value"], key) == first["secrets"]["db"]["fingerprint"]
     assert "value" not in rotated["secrets"]["jwt"]
     # the diff never carries values
     assert db["value"] not in repr(rotated["diff"]) and db["previous"]["value"] not in repr(rotated["diff"])
@@ -242,7 +245,7 @@ def test_check_mode_on_a_fresh_bundle_previews_values_that_satisfy_their_policie
     for item in SECRETS:
         meta = check["secrets"][item["name"]]
         assert meta["reason"] == "missing" and meta["changed"] and meta["preview"] is True
-        assert backend.BUILTIN_POLICIES[item["policy"]]().violations(meta["value"]) == []
+        assert secrets_policy.BUILTIN_POLICIES[item["policy"]]().violations(meta["value"]) == []
         assert meta["fingerprint"] is None
     # a stand-in key, so that a filter applied to the stand-ins does not fail
     assert len(check["fingerprint_key"]) == 64
@@ -290,7 +293,7 @@ def test_check_mode_adopted_value_is_not_a_stand_in(tmp_path):
     check = run(tmp_path, args, check=True, no_log=True)
     admin = check["secrets"]["admin"]
     assert admin["reason"] == "adopted" and admin["preview"] is False and admin["value"] == "Pa55word!x"
-    assert admin["fingerprint"] == backend.fingerprint("Pa55word!x", check["fingerprint_key"])
+    assert admin["fingerprint"] == secrets_bundle.fingerprint("Pa55word!x", check["fingerprint_key"])
 
 
 # --------------------------------------------------------------------------- fingerprint key
@@ -301,13 +304,13 @@ def write_legacy_bundle(path):
     planned = backend.plan({}, backend.normalize_specs(SECRETS))
     planned = backend.plan(planned.entries, backend.normalize_specs(SECRETS), rotate=["db"],
                            fingerprint_key=planned.fingerprint_key)
-    data = backend.render_bundle(planned.entries, planned.fingerprint_key)
+    data = secrets_bundle.render_bundle(planned.entries, planned.fingerprint_key)
     data["format"] = "waent.onprem.secret/1"
     del data["fingerprint_key"]
     for entry in data["secrets"].values():
-        entry["fingerprint"] = backend.legacy_fingerprint(entry["value"])
+        entry["fingerprint"] = secrets_bundle.legacy_fingerprint(entry["value"])
         if "previous" in entry:
-            entry["previous"]["fingerprint"] = backend.legacy_fingerprint(entry["previous"]["value"])
+            entry["previous"]["fingerprint"] = secrets_bundle.legacy_fingerprint(entry["previous"]["value"])
     path.write_text(yaml.safe_dump(data))
     os.chmod(path, 0o600)
     return data
@@ -332,12 +335,12 @@ def test_legacy_bundle_is_upgraded_in_place(tmp_path):
     assert upgraded["changed_secrets"] == []
     data = yaml.safe_load(path.read_text())
     key = data["fingerprint_key"]
-    assert data["format"] == backend.BUNDLE_FORMAT and upgraded["fingerprint_key"] == key
+    assert data["format"] == secrets_bundle.BUNDLE_FORMAT and upgraded["fingerprint_key"] == key
     for name, entry in data["secrets"].items():
         assert entry["value"] == legacy["secrets"][name]["value"]
-        assert entry["fingerprint"] == backend.fingerprint(entry["value"], key)
+        assert entry["fingerprint"] == secrets_bundle.fingerprint(entry["value"], key)
         assert upgraded["secrets"][name]["fingerprint"] == entry["fingerprint"]
-    assert data["secrets"]["db"]["previous"]["fingerprint"] == backend.fingerprint(
+    assert data["secrets"]["db"]["previous"]["fingerprint"] == secrets_bundle.fingerprint(
         legacy["secrets"]["db"]["previous"]["value"], key)
     # the unkeyed fingerprints are never shown again: not in the result, not in the diff
     for text in (repr(check), repr(upgraded)):

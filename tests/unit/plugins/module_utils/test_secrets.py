@@ -10,6 +10,8 @@ import string
 
 import pytest
 from ansible_collections.waent.onprem.plugins.module_utils import _secrets as s
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_bundle as sb
+from ansible_collections.waent.onprem.plugins.module_utils import _secrets_policy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,9 +39,9 @@ def make(**items):
 # --------------------------------------------------------------------------- policies
 
 
-@pytest.mark.parametrize("name", s.BUILTIN_POLICIES)
+@pytest.mark.parametrize("name", sp.BUILTIN_POLICIES)
 def test_builtin_generates_valid_values(name):
-    policy = s.BUILTIN_POLICIES[name]()
+    policy = sp.BUILTIN_POLICIES[name]()
     for _attempt in range(50):
         value = policy.generate()
         assert len(value) == policy.length
@@ -48,12 +50,12 @@ def test_builtin_generates_valid_values(name):
 
 
 def test_generated_values_differ():
-    policy = s.BUILTIN_POLICIES["wa_secret"]()
+    policy = sp.BUILTIN_POLICIES["wa_secret"]()
     assert len({policy.generate() for _attempt in range(20)}) == 20
 
 
 def test_jwt_key_is_64_alphanumerics():
-    policy = s.BUILTIN_POLICIES["jwt_key"]()
+    policy = sp.BUILTIN_POLICIES["jwt_key"]()
     value = policy.generate()
     assert len(value) == 64 and value.isalnum() and value.isascii()
     assert "longer than the maximum length 64" in policy.violations(value + "a")[0]
@@ -62,7 +64,7 @@ def test_jwt_key_is_64_alphanumerics():
 
 @pytest.mark.parametrize("char", list("?{}&~!()^=") + [" ", "'", '"', "\\", ";", "#", "$", "`"])
 def test_db_password_rejects_vendor_and_env_breaking_chars(char):
-    policy = s.BUILTIN_POLICIES["db_password"]()
+    policy = sp.BUILTIN_POLICIES["db_password"]()
     value = "Aa1-" + "x" * 10 + char
     broken = policy.violations(value)
     assert len(broken) == 1 and "forbids" in broken[0]
@@ -71,7 +73,7 @@ def test_db_password_rejects_vendor_and_env_breaking_chars(char):
 
 
 def test_db_password_bounds():
-    policy = s.BUILTIN_POLICIES["db_password"]()
+    policy = sp.BUILTIN_POLICIES["db_password"]()
     assert policy.violations("Aa1-xyz")[0] == "shorter than the minimum length 8"
     assert policy.violations("Aa1-" + "x" * 38) == ["longer than the maximum length 41"]
     assert policy.violations("Aa1-" + "x" * 37) == []
@@ -88,27 +90,27 @@ def test_db_password_bounds():
     ("Aa1!bcdéf", "outside the policy's alphabet (non-ASCII character)"),
 ])
 def test_admin_password_rules(value, rule):
-    broken = s.BUILTIN_POLICIES["admin_password"]().violations(value)
+    broken = sp.BUILTIN_POLICIES["admin_password"]().violations(value)
     assert any(rule in b for b in broken), broken
 
 
 def test_admin_password_accepts_every_documented_special():
-    policy = s.BUILTIN_POLICIES["admin_password"]()
-    for char in s.ADMIN_SPECIALS:
+    policy = sp.BUILTIN_POLICIES["admin_password"]()
+    for char in sp.ADMIN_SPECIALS:
         assert policy.violations("Abcdef1" + char) == [], char
 
 
 def test_wa_secret_low_diversity_rejected():
-    policy = s.BUILTIN_POLICIES["wa_secret"]()
+    policy = sp.BUILTIN_POLICIES["wa_secret"]()
     assert "distinct" in policy.violations("Ab1" * 20)[-1]
 
 
 def test_violations_non_string():
-    assert s.BUILTIN_POLICIES["jwt_key"]().violations(1234) == ["must be a string"]
+    assert sp.BUILTIN_POLICIES["jwt_key"]().violations(1234) == ["must be a string"]
 
 
 def test_custom_policy():
-    policy = s.build_policy({"name": "t", "policy": "custom", "alphabet": "abc0123", "length": 12,
+    policy = sp.build_policy({"name": "t", "policy": "custom", "alphabet": "abc0123", "length": 12,
                              "required": ["digit", "lower"]})
     value = policy.generate()
     assert len(value) == 12 and set(value) <= set("abc0123")
@@ -132,8 +134,8 @@ def test_custom_policy():
     ({"policy": "custom", "length": 5000}, "at most 1024"),
 ])
 def test_bad_policy_options(spec, message):
-    with pytest.raises(s.PolicyError, match="secret t: .*" + message.replace("(", r"\(").replace(")", r"\)")):
-        s.build_policy(dict(spec, name="t"))
+    with pytest.raises(sp.PolicyError, match="secret t: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+        sp.build_policy(dict(spec, name="t"))
 
 
 # Property-based: whatever the RNG gives, generated values satisfy their policy and any
@@ -141,9 +143,9 @@ def test_bad_policy_options(spec, message):
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.sampled_from(sorted(s.BUILTIN_POLICIES)), data=st.data())
+@given(name=st.sampled_from(sorted(sp.BUILTIN_POLICIES)), data=st.data())
 def test_property_generation_satisfies_policy(name, data):
-    policy = s.BUILTIN_POLICIES[name]()
+    policy = sp.BUILTIN_POLICIES[name]()
     length = data.draw(st.integers(min_value=max(policy.min_length, len(policy.required)),
                                    max_value=policy.max_length))
     value = policy.generate(length)
@@ -154,7 +156,7 @@ def test_property_generation_satisfies_policy(name, data):
 @settings(max_examples=300, deadline=None)
 @given(value=st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=80))
 def test_property_accepted_db_password_is_safe(value):
-    policy = s.BUILTIN_POLICIES["db_password"]()
+    policy = sp.BUILTIN_POLICIES["db_password"]()
     if policy.violations(value):
         return
     assert 8 <= len(value) <= 41
@@ -165,19 +167,19 @@ def test_property_accepted_db_password_is_safe(value):
 @settings(max_examples=300, deadline=None)
 @given(value=st.text(alphabet=string.printable + "é", min_size=0, max_size=70))
 def test_property_admin_password_matches_webapp_rule(value):
-    accepted = not s.BUILTIN_POLICIES["admin_password"]().violations(value)
+    accepted = not sp.BUILTIN_POLICIES["admin_password"]().violations(value)
     webapp_rule = (8 <= len(value) <= 64
                    and any(c.isdigit() for c in value) and any(c.isupper() for c in value)
-                   and any(c.islower() for c in value) and any(c in s.ADMIN_SPECIALS for c in value)
-                   and all(c in string.ascii_letters + string.digits + s.ADMIN_SPECIALS for c in value))
+                   and any(c.islower() for c in value) and any(c in sp.ADMIN_SPECIALS for c in value)
+                   and all(c in string.ascii_letters + string.digits + sp.ADMIN_SPECIALS for c in value))
     assert accepted == webapp_rule
 
 
 @settings(max_examples=200, deadline=None)
 @given(value=st.text(min_size=1, max_size=60))
 def test_property_messages_never_echo_value(value):
-    for name in s.BUILTIN_POLICIES:
-        for message in s.BUILTIN_POLICIES[name]().violations("Zq" + value + "Zq"):
+    for name in sp.BUILTIN_POLICIES:
+        for message in sp.BUILTIN_POLICIES[name]().violations("Zq" + value + "Zq"):
             assert "Zq" + value + "Zq" not in message
 
 
@@ -187,7 +189,7 @@ def test_property_messages_never_echo_value(value):
 def test_property_custom_generation(alphabet, length):
     if len(set(alphabet)) < 2:
         return
-    policy = s.build_policy({"name": "c", "policy": "custom", "alphabet": alphabet, "length": length})
+    policy = sp.build_policy({"name": "c", "policy": "custom", "alphabet": alphabet, "length": length})
     value = policy.generate()
     assert len(value) == length and set(value) <= set(alphabet)
 
@@ -196,13 +198,13 @@ def test_property_custom_generation(alphabet, length):
 
 
 def test_normalize_specs_errors():
-    with pytest.raises(s.SecretError, match="listed twice"):
+    with pytest.raises(sb.SecretError, match="listed twice"):
         specs({"name": "a"}, {"name": "a"})
-    with pytest.raises(s.SecretError, match="needs a name"):
+    with pytest.raises(sb.SecretError, match="needs a name"):
         specs({"policy": "jwt_key"})
-    with pytest.raises(s.SecretError, match="max_age_days must be"):
+    with pytest.raises(sb.SecretError, match="max_age_days must be"):
         specs({"name": "a", "max_age_days": 0})
-    with pytest.raises(s.SecretError, match="must be a list"):
+    with pytest.raises(sb.SecretError, match="must be a list"):
         s.normalize_specs("a")
 
 
@@ -219,11 +221,11 @@ def test_normalize_names(value, expected):
 
 
 def test_normalize_names_unknown():
-    with pytest.raises(s.SecretError, match="rotate names c, which is not one of the secrets"):
+    with pytest.raises(sb.SecretError, match="rotate names c, which is not one of the secrets"):
         s.normalize_names("rotate", ["c"], ["a", "b"])
-    with pytest.raises(s.SecretError, match="list of secret names"):
+    with pytest.raises(sb.SecretError, match="list of secret names"):
         s.normalize_names("rotate", 3, ["a"])
-    with pytest.raises(s.SecretError, match="list of secret names"):
+    with pytest.raises(sb.SecretError, match="list of secret names"):
         s.normalize_names("rotate", [3], ["a"])
 
 
@@ -293,7 +295,7 @@ def test_plan_creates_then_is_idempotent():
     for name, item in first.results.items():
         assert item["reason"] == "missing" and item["before"] is None
         entry = first.entries[name]
-        assert entry["fingerprint"] == s.fingerprint(entry["value"], KEY)
+        assert entry["fingerprint"] == sb.fingerprint(entry["value"], KEY)
         assert entry["created"] == "2026-11-24T12:00:00Z" and entry.get("rotated") is None
     second = plan(first.entries, specs(*ALL), now=NOW + datetime.timedelta(days=400))
     assert not second.changed
@@ -340,7 +342,7 @@ def test_plan_adopts_valid_value_and_rejects_invalid_without_echo():
     assert not plan(adopted.entries, specs({"name": "admin", "policy": "admin_password", "value": good}),
                     now=NOW).changed
     bad = "weakpassword"
-    with pytest.raises(s.SecretError) as err:
+    with pytest.raises(sb.SecretError) as err:
         plan(first, specs({"name": "admin", "policy": "admin_password", "value": bad}), now=NOW)
     message = str(err.value)
     assert message.startswith("secret admin: the supplied value does not satisfy policy admin_password")
@@ -369,7 +371,7 @@ def test_plan_hand_edited_value_is_adopted():
     edited["jwt"]["value"] = string.ascii_letters + "0123456789AB"
     result = plan(edited, specs(*ALL), now=NOW)
     assert result.results["jwt"]["reason"] == "adopted"
-    assert result.entries["jwt"]["fingerprint"] == s.fingerprint(edited["jwt"]["value"], KEY)
+    assert result.entries["jwt"]["fingerprint"] == sb.fingerprint(edited["jwt"]["value"], KEY)
     assert "previous" not in result.entries["jwt"]
 
 
@@ -393,9 +395,9 @@ def test_metadata_never_has_value_unless_asked():
 def test_render_parse_round_trip():
     entries = plan({}, specs(*ALL), now=NOW).entries
     entries = plan(entries, specs(*ALL), rotate=["db"], now=NOW).entries
-    data = s.render_bundle(entries, KEY)
-    assert data["format"] == s.BUNDLE_FORMAT and list(data["secrets"]) == sorted(entries)
-    parsed = s.parse_bundle(data)
+    data = sb.render_bundle(entries, KEY)
+    assert data["format"] == sb.BUNDLE_FORMAT and list(data["secrets"]) == sorted(entries)
+    parsed = sb.parse_bundle(data)
     assert parsed.entries == {k: {f: v for f, v in e.items() if v is not None} for k, e in entries.items()}
     assert parsed.fingerprint_key == KEY and data["fingerprint_key"] == KEY
 
@@ -404,31 +406,31 @@ def test_render_parse_round_trip():
     (None, "is empty"),
     ([], "not a mapping"),
     ({"format": "other/9", "secrets": {}}, "has format 'other/9'"),
-    ({"format": s.BUNDLE_FORMAT}, "has no secrets mapping"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": "x"}}, "secret a is not a mapping"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"fingerprint": "f", "created": "2026-01-01T00:00:00Z"}}},
+    ({"format": sb.BUNDLE_FORMAT}, "has no secrets mapping"),
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": "x"}}, "secret a is not a mapping"),
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"fingerprint": "f", "created": "2026-01-01T00:00:00Z"}}},
      "secret a is missing the field value"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "created": "2026-01-01T00:00:00Z"}}},
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "created": "2026-01-01T00:00:00Z"}}},
      "secret a is missing the field fingerprint"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f"}}},
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f"}}},
      "secret a is missing the field created"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": 12, "fingerprint": "f", "created": "2026-01-01"}}},
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"value": 12, "fingerprint": "f", "created": "2026-01-01"}}},
      "value is not a string"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "yesterday"}}},
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "yesterday"}}},
      "created is not an ISO 8601 timestamp"),
-    ({"format": s.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "2026-01-01",
-                                                   "previous": {"fingerprint": "g"}}}},
+    ({"format": sb.BUNDLE_FORMAT, "secrets": {"a": {"value": "v", "fingerprint": "f", "created": "2026-01-01",
+                                                    "previous": {"fingerprint": "g"}}}},
      "previous must be a mapping with a string value"),
 ])
 def test_parse_bundle_errors(data, message):
-    with pytest.raises(s.BundleError, match=message):
-        s.parse_bundle(data, "b.yml")
+    with pytest.raises(sb.BundleError, match=message):
+        sb.parse_bundle(data, "b.yml")
 
 
 def test_parse_time():
-    assert s.parse_time("2026-11-24T12:00:00Z") == NOW
-    assert s.parse_time("2026-11-24T12:00:00") == NOW
-    assert s.parse_time("nope") is None and s.parse_time(None) is None
+    assert sb.parse_time("2026-11-24T12:00:00Z") == NOW
+    assert sb.parse_time("2026-11-24T12:00:00") == NOW
+    assert sb.parse_time("nope") is None and sb.parse_time(None) is None
 
 
 # --------------------------------------------------------------------------- files
@@ -438,24 +440,24 @@ def test_write_atomic_creates_dirs_and_modes(tmp_path):
     target = tmp_path / "a" / "b" / "bundle.yml"
     old_umask = os.umask(0o022)
     try:
-        s.write_atomic(str(target), b"one")
+        sb.write_atomic(str(target), b"one")
     finally:
         os.umask(old_umask)
     assert target.read_bytes() == b"one"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o700
-    s.write_atomic(str(target), b"two")
+    sb.write_atomic(str(target), b"two")
     assert target.read_bytes() == b"two"
     assert os.listdir(target.parent) == ["bundle.yml"]  # no temp file left behind
-    assert s.file_mode(str(target)) == 0o600
-    assert s.file_mode(str(tmp_path / "missing")) is None
+    assert sb.file_mode(str(target)) == 0o600
+    assert sb.file_mode(str(tmp_path / "missing")) is None
 
 
 def test_write_atomic_keeps_existing_dir_mode(tmp_path):
     (tmp_path / "d").mkdir(mode=0o755)
     os.chmod(tmp_path / "d", 0o755)  # noqa: S103 - an operator-chosen, looser directory
-    s.write_atomic(str(tmp_path / "d" / "f"), b"x")
+    sb.write_atomic(str(tmp_path / "d" / "f"), b"x")
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
 
 
@@ -466,34 +468,34 @@ def test_write_atomic_failure_leaves_old_file(tmp_path, monkeypatch):
     def boom(*_args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(s.os, "replace", boom)
+    monkeypatch.setattr(sb.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        s.write_atomic(str(target), b"new")
+        sb.write_atomic(str(target), b"new")
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["bundle.yml"]
 
 
 def test_read_bytes(tmp_path):
-    assert s.read_bytes(str(tmp_path / "none")) is None
+    assert sb.read_bytes(str(tmp_path / "none")) is None
     (tmp_path / "f").write_bytes(b"abc")
-    assert s.read_bytes(str(tmp_path / "f")) == b"abc"
-    with pytest.raises(s.BundleError, match="cannot read"):
-        s.read_bytes(str(tmp_path))  # a directory
+    assert sb.read_bytes(str(tmp_path / "f")) == b"abc"
+    with pytest.raises(sb.BundleError, match="cannot read"):
+        sb.read_bytes(str(tmp_path))  # a directory
 
 
 def test_bundle_lock_excludes_a_second_run(tmp_path):
     path = str(tmp_path / "bundle.yml")
-    with s.BundleLock(path) as first:
+    with sb.BundleLock(path) as first:
         assert first.fd is not None
-        with pytest.raises(s.BundleError, match="another run has held it"):
-            with s.BundleLock(path, timeout=0.3):
+        with pytest.raises(sb.BundleError, match="another run has held it"):
+            with sb.BundleLock(path, timeout=0.3):
                 pass
-    with s.BundleLock(path):  # released
+    with sb.BundleLock(path):  # released
         pass
 
 
 def test_bundle_lock_without_directory(tmp_path):
-    with s.BundleLock(str(tmp_path / "missing" / "bundle.yml")) as lock:
+    with sb.BundleLock(str(tmp_path / "missing" / "bundle.yml")) as lock:
         assert lock.fd is None
     assert not (tmp_path / "missing").exists()
 
@@ -532,15 +534,15 @@ def test_property_bundle_stays_coherent(operations):
         planned = s.plan(entries, specs(*items), rotate=rotate, drop_previous=drop, now=now, fingerprint_key=key,
                          rotate_fingerprint_key=kind == "rotate_key")
         assert (planned.fingerprint_key != key) == (kind == "rotate_key")
-        parsed = s.parse_bundle(s.render_bundle(planned.entries, planned.fingerprint_key))
+        parsed = sb.parse_bundle(sb.render_bundle(planned.entries, planned.fingerprint_key))
         entries, key = parsed.entries, parsed.fingerprint_key
         for name, entry in entries.items():
-            assert entry["fingerprint"] == s.fingerprint(entry["value"], key)
-            assert not s.BUILTIN_POLICIES[entry["policy"]]().violations(entry["value"])
+            assert entry["fingerprint"] == sb.fingerprint(entry["value"], key)
+            assert not sp.BUILTIN_POLICIES[entry["policy"]]().violations(entry["value"])
             previous = entry.get("previous")
             if previous:
                 assert previous["value"] != entry["value"]
-                assert previous["fingerprint"] == s.fingerprint(previous["value"], key)
+                assert previous["fingerprint"] == sb.fingerprint(previous["value"], key)
             if entry["value"] != before[name]["value"]:
                 assert name in planned.changed_names
                 assert previous and previous["value"] == before[name]["value"]
@@ -556,42 +558,42 @@ def test_property_bundle_stays_coherent(operations):
 
 def test_fingerprint_is_hmac_sha256_under_the_key():
     # Computed independently: printf %s Operator-Chosen-9 | openssl dgst -sha256 -hmac "$KEY"
-    assert s.fingerprint("Operator-Chosen-9", KEY) == (
+    assert sb.fingerprint("Operator-Chosen-9", KEY) == (
         "hmac-sha256:81984e3ea4733c05b073bb94c8c1ecae5c0f48e607c54ba91d447d989a618bac")
-    assert s.fingerprint("Operator-Chosen-9", KEY[::-1]) != s.fingerprint("Operator-Chosen-9", KEY)
+    assert sb.fingerprint("Operator-Chosen-9", KEY[::-1]) != sb.fingerprint("Operator-Chosen-9", KEY)
 
 
 def test_fingerprint_key_is_required_and_never_echoed():
     for key in (None, "", "short-key", 12345):
-        with pytest.raises(s.SecretError) as err:
-            s.fingerprint("Some-Value-1", key)
+        with pytest.raises(sb.SecretError) as err:
+            sb.fingerprint("Some-Value-1", key)
         assert "at least 32 characters" in str(err.value)
         assert "short-key" not in str(err.value) and "Some-Value-1" not in str(err.value)
-    with pytest.raises(s.SecretError, match="string value"):
-        s.fingerprint(None, KEY)
+    with pytest.raises(sb.SecretError, match="string value"):
+        sb.fingerprint(None, KEY)
 
 
 def test_new_fingerprint_keys_are_random_and_long():
-    keys = {s.new_fingerprint_key() for _i in range(20)}
+    keys = {sb.new_fingerprint_key() for _i in range(20)}
     assert len(keys) == 20 and all(len(k) == 64 and int(k, 16) >= 0 for k in keys)
 
 
 @settings(max_examples=200, deadline=None)
 @given(value=st.text(min_size=1, max_size=60))
 def test_property_fingerprint_hides_the_value(value):
-    printed = s.fingerprint(value, KEY)
+    printed = sb.fingerprint(value, KEY)
     assert printed.startswith("hmac-sha256:") and len(printed) == len("hmac-sha256:") + 64
     # not the unkeyed hash a job log used to show, so a guess cannot be checked without the key
-    assert printed[len("hmac-sha256:"):] != s.legacy_fingerprint(value)[len("sha256:"):]
-    assert s.fingerprint_matches(printed, value, KEY) is True
-    assert s.fingerprint_matches(printed, value + "x", KEY) is False
+    assert printed[len("hmac-sha256:"):] != sb.legacy_fingerprint(value)[len("sha256:"):]
+    assert sb.fingerprint_matches(printed, value, KEY) is True
+    assert sb.fingerprint_matches(printed, value + "x", KEY) is False
 
 
 def test_plan_new_bundle_generates_a_key():
     first = s.plan({}, specs(*ALL), now=NOW)
     assert first.key_change == "added" and len(first.fingerprint_key) == 64
     for entry in first.entries.values():
-        assert entry["fingerprint"] == s.fingerprint(entry["value"], first.fingerprint_key)
+        assert entry["fingerprint"] == sb.fingerprint(entry["value"], first.fingerprint_key)
     assert not s.plan(first.entries, specs(*ALL), now=NOW, fingerprint_key=first.fingerprint_key).changed
     # the key belongs to the bundle: another bundle gets another key
     assert s.plan({}, specs(*ALL), now=NOW).fingerprint_key != first.fingerprint_key
@@ -601,17 +603,17 @@ def legacy_bundle():
     """A bundle as format /1 wrote it: no key, unkeyed SHA-256 fingerprints."""
     entries = plan(plan({}, specs(*ALL), now=NOW).entries, specs(*ALL), rotate=["db"], now=NOW).entries
     data = {"format": "waent.onprem.secret/1", "secrets": {}}
-    for name, rendered in s.render_bundle(entries, KEY)["secrets"].items():
-        entry = dict(rendered, fingerprint=s.legacy_fingerprint(rendered["value"]))
+    for name, rendered in sb.render_bundle(entries, KEY)["secrets"].items():
+        entry = dict(rendered, fingerprint=sb.legacy_fingerprint(rendered["value"]))
         if "previous" in entry:
-            entry["previous"] = dict(entry["previous"], fingerprint=s.legacy_fingerprint(entry["previous"]["value"]))
+            entry["previous"] = dict(entry["previous"], fingerprint=sb.legacy_fingerprint(entry["previous"]["value"]))
         data["secrets"][name] = entry
     return data
 
 
 def test_legacy_bundle_upgrades_in_place():
     data = legacy_bundle()
-    parsed = s.parse_bundle(data)
+    parsed = sb.parse_bundle(data)
     assert parsed.fingerprint_key is None
     upgraded = s.plan(parsed.entries, specs(*ALL), now=NOW)
     # the file changes (a key is added, every fingerprint once), no secret does
@@ -619,25 +621,25 @@ def test_legacy_bundle_upgrades_in_place():
     key = upgraded.fingerprint_key
     for name, entry in upgraded.entries.items():
         assert entry["value"] == data["secrets"][name]["value"]
-        assert entry["fingerprint"] == s.fingerprint(entry["value"], key)
+        assert entry["fingerprint"] == sb.fingerprint(entry["value"], key)
         result = upgraded.results[name]
         assert result["reason"] is None and not result["changed"]
         # the unkeyed fingerprints are not shown again, not even as "before"
         assert result["before"]["fingerprint"] is None
         assert result["after"]["fingerprint"] == entry["fingerprint"]
     prev = upgraded.entries["db"]["previous"]
-    assert prev["fingerprint"] == s.fingerprint(data["secrets"]["db"]["previous"]["value"], key)
+    assert prev["fingerprint"] == sb.fingerprint(data["secrets"]["db"]["previous"]["value"], key)
     assert upgraded.results["db"]["before"]["previous"]["fingerprint"] is None
-    rendered = s.render_bundle(upgraded.entries, key)
-    assert rendered["format"] == s.BUNDLE_FORMAT and "sha256:" not in repr(rendered).replace("hmac-sha256:", "")
-    again = s.parse_bundle(rendered)
+    rendered = sb.render_bundle(upgraded.entries, key)
+    assert rendered["format"] == sb.BUNDLE_FORMAT and "sha256:" not in repr(rendered).replace("hmac-sha256:", "")
+    again = sb.parse_bundle(rendered)
     assert not s.plan(again.entries, specs(*ALL), now=NOW, fingerprint_key=again.fingerprint_key).changed
 
 
 def test_legacy_bundle_hand_edited_value_is_adopted_on_upgrade():
     data = legacy_bundle()
     data["secrets"]["jwt"]["value"] = "B" * 32 + "c" * 16 + "0123456789abcdef"
-    upgraded = s.plan(s.parse_bundle(data).entries, specs(*ALL), now=NOW)
+    upgraded = s.plan(sb.parse_bundle(data).entries, specs(*ALL), now=NOW)
     assert upgraded.changed_names == ["jwt"] and upgraded.results["jwt"]["reason"] == "adopted"
 
 
@@ -648,23 +650,23 @@ def test_rotate_fingerprint_key_changes_every_fingerprint_and_no_value():
     assert rotated.changed and rotated.changed_names == []
     for name, entry in rotated.entries.items():  # unlisted secrets too
         assert entry["value"] == first.entries[name]["value"]
-        assert entry["fingerprint"] == s.fingerprint(entry["value"], rotated.fingerprint_key)
+        assert entry["fingerprint"] == sb.fingerprint(entry["value"], rotated.fingerprint_key)
         assert entry["fingerprint"] != first.entries[name]["fingerprint"]
 
 
 def test_deleted_key_is_replaced_without_adopting_every_value():
     first = plan({}, specs(*ALL), now=NOW)
-    data = s.render_bundle(first.entries, KEY)
+    data = sb.render_bundle(first.entries, KEY)
     del data["fingerprint_key"]
-    replaced = s.plan(s.parse_bundle(data).entries, specs(*ALL), now=NOW)
+    replaced = s.plan(sb.parse_bundle(data).entries, specs(*ALL), now=NOW)
     assert replaced.key_change == "added" and replaced.changed_names == []
 
 
 def test_parse_bundle_fingerprint_key_errors_do_not_echo():
-    data = s.render_bundle(plan({}, specs(*ALL), now=NOW).entries, KEY)
+    data = sb.render_bundle(plan({}, specs(*ALL), now=NOW).entries, KEY)
     data["fingerprint_key"] = "tooShortKey"
-    with pytest.raises(s.BundleError) as err:
-        s.parse_bundle(data, "b.yml")
+    with pytest.raises(sb.BundleError) as err:
+        sb.parse_bundle(data, "b.yml")
     assert "fingerprint_key must be a string of at least 32" in str(err.value)
     assert "tooShortKey" not in str(err.value)
 

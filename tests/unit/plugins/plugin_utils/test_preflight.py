@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.waent.onprem.plugins.plugin_utils import _preflight as pf
+from ansible_collections.waent.onprem.plugins.plugin_utils import _preflight_rules as pf_rules
 
 NETS = {"type": "list", "elements": "str", "default": []}
 SECRET = {"type": "str", "no_log": True}
@@ -20,6 +21,14 @@ def test_string_where_a_list_is_expected_is_one_problem():
     assert texts(problems) == [
         "wa_admin_networks (host web1): is the string '10.0.0.0/24', not a list: write it as a YAML list, [10.0.0.0/24]"
     ]
+
+
+def test_a_string_of_choices_is_a_list_as_extra_vars_give_it():
+    rotate = {"type": "list", "elements": "str", "choices": ["wa_secret", "wa_db_password", "all"]}
+    assert pf.option_problems("h", "pki", {"pki_rotate": rotate}, {"pki_rotate": "all"}) == []
+    assert pf.option_problems("h", "pki", {"pki_rotate": rotate}, {"pki_rotate": "wa_secret,wa_db_password"}) == []
+    problems = texts(pf.option_problems("h", "pki", {"pki_rotate": rotate}, {"pki_rotate": "wa_secret,jwt"}))
+    assert len(problems) == 1 and problems[0].startswith("pki_rotate (host h): ") and "jwt" in problems[0]
 
 
 def test_valid_values_have_no_problem():
@@ -68,37 +77,37 @@ def test_unknown_variable_suggests_the_close_name():
 def test_skew_budget_must_stay_below_the_replay_window():
     ctx = pf.Context(groups={})
     values = {"timesync_servers": [{"host": "ntp"}], "timesync_max_skew": 10, "wa_replay_window": 10}
-    assert [p.variable for p in pf.rules_timesync("h", values, ctx)] == ["timesync_max_skew"]
+    assert [p.variable for p in pf_rules.rules_timesync("h", values, ctx)] == ["timesync_max_skew"]
     values["timesync_max_skew"] = 2.5
-    assert pf.rules_timesync("h", values, ctx) == []
+    assert pf_rules.rules_timesync("h", values, ctx) == []
 
 
 def test_legacy_option_needs_mysql():
     ctx = pf.Context(groups={"wa_coreapp": ["c"]})
     values = {"db_client_legacy_connection_option": True, "wa_db_engine": "PGSQL", "wa_db_hostname": "db"}
-    assert [p.variable for p in pf.rules_db_client("c", values, ctx)] == ["db_client_legacy_connection_option"]
+    assert [p.variable for p in pf_rules.rules_db_client("c", values, ctx)] == ["db_client_legacy_connection_option"]
     values["wa_db_engine"] = "MYSQL"
-    assert pf.rules_db_client("c", values, ctx) == []
+    assert pf_rules.rules_db_client("c", values, ctx) == []
 
 
 def test_controller_must_be_inside_the_management_networks():
     ctx = pf.Context(groups={"wa_webapp": ["w"]}, controller_sources={"w": "10.9.9.9"})
     values = {"wa_management_networks": ["10.30.0.0/24"], "firewall_enabled": True}
-    (problem,) = pf.rules_firewall("w", values, ctx)
+    (problem,) = pf_rules.rules_firewall("w", values, ctx)
     assert problem.variable == "wa_management_networks" and "10.9.9.9" in problem.message
     values["wa_management_networks"] = ["10.9.9.0/24"]
-    assert pf.rules_firewall("w", values, ctx) == []
+    assert pf_rules.rules_firewall("w", values, ctx) == []
     # A loopback controller never crosses the firewall; report-only changes nothing.
     ctx.controller_sources["w"] = "127.0.0.1"
     values["wa_management_networks"] = ["10.30.0.0/24"]
-    assert pf.rules_firewall("w", values, ctx) == []
+    assert pf_rules.rules_firewall("w", values, ctx) == []
     ctx.controller_sources["w"] = "10.9.9.9"
-    assert pf.rules_firewall("w", {**values, "firewall_report_only": True}, ctx) == []
+    assert pf_rules.rules_firewall("w", {**values, "firewall_report_only": True}, ctx) == []
 
 
 def test_wrong_type_is_not_repeated_by_the_rules():
     options = {"timesync_max_offset": {"type": "float"}}
-    problems = pf.host_problems(
+    problems = pf_rules.host_problems(
         "h",
         "timesync",
         options,
