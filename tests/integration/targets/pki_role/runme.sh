@@ -44,7 +44,7 @@ no_changes "$WORK/after.log"
 ansible-playbook -i inventory.yml -e "corp_dir=$WORK/corp" supplied.yml > "$WORK/supplied.log" 2>&1 || true
 cat "$WORK/supplied.log"
 grep -E '^web1 +: .*failed=1' "$WORK/supplied.log"
-grep -q 'subjectAltName does not cover web1, 192.0.2.10, 10.0.3.10' "$WORK/supplied.log"
+grep -q 'subjectAltName does not cover web1, 10.0.3.10, 192.0.2.10' "$WORK/supplied.log"
 if grep -q 'the role accepted a certificate' "$WORK/supplied.log"; then exit 1; fi
 test -e "$WORK/corp/deployment/secrets.yml"
 test ! -e "$WORK/corp/never"
