@@ -124,10 +124,12 @@ class ActionModule(ActionBase):
             # argument spec above is not reported again by the model.
             bad = {p.variable.split("[")[0] for p in problems}
             model_hosts = {h: ctx.values[h] for h in ctx.hosts_of(*pf.PRODUCT_GROUPS) if h in ctx.values}
-            errors = [m for m in _model.model_errors(groups, model_hosts) if m.split(" ")[0].split("[")[0] not in bad]
-            lines.extend(errors)
-            if not lines:
+            try:
                 model = _model.build_model(groups, model_hosts)
+            except _model.ModelError as exc:
+                lines.extend(m for m in exc.errors if m.split(" ")[0].split("[")[0] not in bad)
+            if lines:
+                model = None
         result.update(changed=False, problems=lines, hosts_checked=len(resolved), roles_checked=sorted(roles))
         if model is not None:
             result["model"] = model

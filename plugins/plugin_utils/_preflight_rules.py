@@ -73,27 +73,24 @@ def rules_timesync(host, values, ctx):
         number = _num(values, name)
         if number is not None and number <= 0:
             out.append(Problem(name, f"is {values[name]!r}: it must be greater than 0", host))
-    skew = _num(values, "timesync_max_skew")
-    if skew is not None and window is not None and skew > 0 and skew >= window:
-        out.append(
-            Problem(
-                "timesync_max_skew",
-                f"is {values['timesync_max_skew']!r} s, not below the WA_SECRET replay "
-                f"window wa_replay_window={values['wa_replay_window']!r} s: frames between hosts that far "
-                f"apart are dropped; use a fraction of it, for example {window / 4:g}",
-                host,
+    # Both budgets must stay below the replay window: (variable, what the window is called, advice).
+    budgets = (
+        ("timesync_max_skew", "the WA_SECRET replay window",
+         f": frames between hosts that far apart are dropped; use a fraction of it, for example "
+         f"{(window or 0) / 4:g}"),
+        ("timesync_max_offset", "the replay window", "; use for example 1"),
+    )
+    for name, called, advice in budgets:
+        budget = _num(values, name)
+        if budget is not None and window is not None and budget > 0 and budget >= window:
+            out.append(
+                Problem(
+                    name,
+                    f"is {values[name]!r} s, not below {called} "
+                    f"wa_replay_window={values['wa_replay_window']!r} s{advice}",
+                    host,
+                )
             )
-        )
-    offset = _num(values, "timesync_max_offset")
-    if offset is not None and window is not None and offset > 0 and offset >= window:
-        out.append(
-            Problem(
-                "timesync_max_offset",
-                f"is {values['timesync_max_offset']!r} s, not below the replay window "
-                f"wa_replay_window={values['wa_replay_window']!r} s; use for example 1",
-                host,
-            )
-        )
     timeout, poll = _num(values, "timesync_sync_timeout"), _num(values, "timesync_sync_poll_interval")
     if timeout and poll and 0 < timeout < poll:
         out.append(
