@@ -54,6 +54,7 @@ PUBLISHED = frozenset(
         "timesync_status",
         "firewall_report",
         "db_client_env_files",
+        "db_client_env_digests",
         "db_client_sessions",
         "database_tls_facts",
         "wa_model",
