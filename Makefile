@@ -6,11 +6,12 @@ ENV := source scripts/env.sh &&
 # Molecule scenarios to run (default: every scenario under extensions/molecule).
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 
-.PHONY: help setup images lab lab-destroy test test-fresh lint sanity units molecule changelog clean
+.PHONY: help setup images sim-images lab lab-destroy test test-fresh lint sanity units molecule changelog clean
 
 help:
 	@echo "make setup        install packages, podman config, toolchain venv, collections"
 	@echo "make images       build the lab base image (cached by recipe hash)"
+	@echo "make sim-images   images + the Webapp/Coreapp simulator images, their archives, the simulator DB image"
 	@echo "make lab          setup + images + lab hosts + converge site.yml + report"
 	@echo "make lab-destroy  remove the lab's containers and networks (and nothing else)"
 	@echo "make test         setup + images + lint + sanity + units + molecule"
@@ -22,6 +23,10 @@ setup:
 
 images: setup
 	@bash tests/lab/build-image.sh
+
+# Simulator images (tests/simulator/build-images.sh): the DB image is built FROM the lab image.
+sim-images: images
+	@bash tests/simulator/build-images.sh
 
 lab: images
 	@$(ENV) bash tests/lab/lab.sh up
