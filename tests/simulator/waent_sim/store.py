@@ -217,7 +217,13 @@ class Store:
                 parts.append(f"{column} {self.types.get(kind, kind)}")
             primary = primary or columns[0][0]
             parts.append(f"PRIMARY KEY ({primary})")
-            self.run(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(parts)})")
+            sql = f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(parts)})"
+            try:
+                self.run(sql)
+            except StoreError:
+                # PostgreSQL: two containers creating the same table at once, one gets a unique
+                # violation on pg_type although IF NOT EXISTS; the second attempt sees the table.
+                self.run(sql)
 
     def upsert(self, table, key, values):
         """Insert or replace the row of ``table`` whose primary key columns are ``key`` (dict)."""

@@ -14,7 +14,8 @@ Start-up, in the order a failure is reported (each logs why and exits non-zero):
    (section 6: ``server.tag``), and the routes of :mod:`waent_sim.webapp_api`.
 
 Test-only settings (never set by a role): ``WAENT_SIM_REPLAY_GRACE`` (the link's window in
-seconds), ``WAENT_SIM_HTTPS_PORT`` (listen elsewhere than 443).
+seconds), ``WAENT_SIM_HTTPS_PORT`` (listen elsewhere than 443), ``WAENT_SIM_DB_WAIT`` (seconds the
+first database connection is retried, default 30).
 """
 
 from __future__ import annotations
@@ -67,15 +68,20 @@ def _grace(env):
     return framing.DEFAULT_GRACE if not value else int(value)
 
 
-def _connect_with_retry(step, what):
-    deadline = time.monotonic() + DB_WAIT
+def _db_wait(env):
+    value = env.get("WAENT_SIM_DB_WAIT")
+    return DB_WAIT if not value else int(value)
+
+
+def _connect_with_retry(step, what, wait=DB_WAIT):
+    deadline = time.monotonic() + wait
     while True:
         try:
             return step()
         except store.StoreError as exc:
             if time.monotonic() >= deadline:
                 raise StartupError(f"database connection failed: {exc}") from None
-            LOG.warning("webapp: %s: %s (retrying for up to %d s)", what, exc, DB_WAIT)
+            LOG.warning("webapp: %s: %s (retrying for up to %d s)", what, exc, wait)
             time.sleep(2)
 
 
@@ -119,7 +125,7 @@ def build(env):
         users_db.create_schema()
         cert_store.create_schema()
 
-    _connect_with_retry(schema, "cannot prepare the waweb database")
+    _connect_with_retry(schema, "cannot prepare the waweb database", _db_wait(env))
     LOG.info("webapp: database %s", web_db.describe())
     try:
         kind, material = cert_store.startup_material(server_name)
@@ -134,7 +140,8 @@ def build(env):
              else "no WA_SECRET: link to the Coreapps in plaintext")
     if multiconnect:
         cluster_db = store.Store(cfg, "clusterStore")
-        _connect_with_retry(lambda: cluster.create_schema(cluster_db), "cannot prepare the clusterStore database")
+        _connect_with_retry(lambda: cluster.create_schema(cluster_db), "cannot prepare the clusterStore database",
+                            _db_wait(env))
         cores = corelink.ClusterCores(cluster_db, link)
     else:
         baseport = env.get("WACORE_BASEPORT") or "6250"
