@@ -6,7 +6,7 @@ ENV := source scripts/env.sh &&
 # Molecule scenarios to run (default: every scenario under extensions/molecule).
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 
-.PHONY: help setup images sim-images lab lab-destroy test test-fresh lint sanity units molecule changelog clean
+.PHONY: help setup images sim-images lab lab-destroy test test-fresh lint sanity units simulator molecule changelog clean
 
 help:
 	@echo "make setup        install packages, podman config, toolchain venv, collections"
@@ -14,8 +14,9 @@ help:
 	@echo "make sim-images   images + the Webapp/Coreapp simulator images, their archives, the simulator DB image"
 	@echo "make lab          setup + images + lab hosts + converge site.yml + report"
 	@echo "make lab-destroy  remove the lab's containers and networks (and nothing else)"
-	@echo "make test         setup + images + lint + sanity + units + molecule"
+	@echo "make test         setup + images + lint + sanity + units + simulator + molecule"
 	@echo "make test-fresh   make test as on a fresh machine: clone of HEAD, empty toolchain cache, image rebuilt"
+	@echo "make simulator    the simulator's conformance suite (builds its images, runs them with real clients)"
 	@echo "make lint|sanity|units|molecule [SCENARIOS='timesync ...']"
 
 setup:
@@ -50,6 +51,9 @@ sanity: setup
 
 units: setup
 	@bash scripts/test.sh units
+
+simulator: images
+	@bash scripts/test.sh simulator
 
 molecule: images
 	@SCENARIOS="$(SCENARIOS)" bash scripts/test.sh molecule

@@ -61,6 +61,19 @@ if [ "$(cat "$WAENT_VENV_FLOOR/.stamp" 2>/dev/null)" != "${floor_pins[*]}" ]; th
   echo "${floor_pins[*]}" > "$WAENT_VENV_FLOOR/.stamp"
 fi
 
+# 3c. sslyze, the TLS scanner of the simulator conformance suite, in a virtualenv of its own: its
+# pins (cryptography<47) conflict with the toolchain's; the tests run it as a subprocess.
+WAENT_VENV_SSLYZE=${WAENT_VENV_SSLYZE:-$WAENT_HOME/venv-sslyze}
+sslyze_hash=$(sha256sum requirements-sslyze.txt | cut -c1-16)
+if [ "$(cat "$WAENT_VENV_SSLYZE/.stamp" 2>/dev/null)" != "$sslyze_hash" ]; then
+  log "creating virtualenv $WAENT_VENV_SSLYZE"
+  rm -rf "$WAENT_VENV_SSLYZE"
+  "$PY" -m venv "$WAENT_VENV_SSLYZE"
+  "$WAENT_VENV_SSLYZE/bin/pip" install -q --disable-pip-version-check -r requirements-sslyze.txt 2>&1 | quiet_pip
+  "$WAENT_VENV_SSLYZE/bin/sslyze" --help >/dev/null
+  echo "$sslyze_hash" > "$WAENT_VENV_SSLYZE/.stamp"
+fi
+
 # 4. dependency collections from the `ansible` wheel (no Galaxy here): the run-time ones declared
 # in galaxy.yml and the test/lab ones in tests/requirements.yml, each checked against its declared
 # minimum (scripts/dep_collections.py); unpacked again when the bundle or a declaration changes.

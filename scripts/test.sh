@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test and its parts. Every step runs even when an earlier one failed; the summary
 # lists each step with its time, and the exit status is non-zero when any step failed.
-#   usage: test.sh all|lint|sanity|units|units-floor|preflight|integration|molecule
+#   usage: test.sh all|lint|sanity|units|units-floor|preflight|integration|simulator|molecule
 set -uo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "$0")/env.sh"
@@ -82,6 +82,12 @@ run_integration() {
   (cd "$TEST_TREE" && ansible-test integration --local --python "$PYV" --color no $targets)
 }
 
+# The simulator's conformance suite (issue 10): builds the simulator images (cached by the hash of
+# their sources) and checks every documented behaviour from outside, with real clients.
+run_simulator() {
+  bash tests/simulator/conformance/run.sh
+}
+
 run_scenario() {
   # From the collection root molecule finds extensions/molecule/<scenario> and merges the
   # shared extensions/molecule/config.yml (it does not from inside extensions/).
@@ -98,8 +104,8 @@ scenarios() {
 
 what=${1:-all}
 case "$what" in
-  all|lint|sanity|units|units-floor|preflight|integration|molecule) ;;
-  *) echo "usage: $0 all|lint|sanity|units|units-floor|preflight|integration|molecule" >&2; exit 2 ;;
+  all|lint|sanity|units|units-floor|preflight|integration|simulator|molecule) ;;
+  *) echo "usage: $0 all|lint|sanity|units|units-floor|preflight|integration|simulator|molecule" >&2; exit 2 ;;
 esac
 want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 want lint && step lint run_lint
@@ -108,6 +114,7 @@ want units && step units run_units
 want units-floor && step units-floor run_units_floor
 want preflight && step preflight run_preflight
 want integration && step integration run_integration
+want simulator && step simulator run_simulator
 if want molecule; then
   for s in $(scenarios); do
     step "molecule $s" run_scenario "$s"
