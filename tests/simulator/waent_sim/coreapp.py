@@ -63,6 +63,8 @@ MAX_CONNECTIONS = 64
 ANSWER_TIMEOUT = 20  # a master-only command waits this long for the database
 MASTER_ONLY = ("settings_get", "settings_patch", "settings_delete",
                "webhook_ca_get", "webhook_ca_set", "webhook_ca_delete")
+
+
 class Coreapp:
     """The listeners, the cluster loop and the control commands of one Coreapp/Master."""
 

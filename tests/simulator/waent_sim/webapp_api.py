@@ -96,7 +96,7 @@ class WebApi:
 
     def _caller(self, request, path):
         """``(role, claims)`` of the ``Authorization`` header, ``(None, None)`` without valid credentials."""
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        scheme, _sep, value = request.headers.get("authorization", "").partition(" ")
         scheme = scheme.lower()
         if scheme == "bearer" and value:
             claims = self.users.authenticate(value.strip())
@@ -112,7 +112,7 @@ class WebApi:
         if not self.login_limiter.allowed(client):
             LOG.warning("webapp: login refused for %s: too many failed logins", client)
             return api.too_many_requests()
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        scheme, _sep, value = request.headers.get("authorization", "").partition(" ")
         try:
             username, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):

@@ -94,8 +94,10 @@ def test_multiconnect_is_0_or_1_only(value):
     assert info.value.code == 2
 
 
-@pytest.mark.parametrize("drop, variable", [("COREAPP_HOSTNAME", "COREAPP_HOSTNAME"),
-                                             ("COREAPP_EXTERNAL_PORTS", "COREAPP_EXTERNAL_PORTS")])
+@pytest.mark.parametrize("drop, variable", [
+    ("COREAPP_HOSTNAME", "COREAPP_HOSTNAME"),
+    ("COREAPP_EXTERNAL_PORTS", "COREAPP_EXTERNAL_PORTS"),
+])
 def test_multiconnect_needs_the_advertised_address(drop, variable):
     env = {name: value for name, value in MULTI_ENV.items() if name != drop}
     with pytest.raises(coreenv.StartupError, match=variable) as info:
@@ -523,8 +525,8 @@ def test_webhook_ca_takes_effect_only_after_a_restart(make_app, receiver, receiv
     assert bodies[0]["statuses"][0]["status"] == "sent" and bodies[0]["statuses"][0]["timestamp"].isdigit()
 
 
-def test_webhook_verified_against_the_uploaded_ca_only_and_the_host_name(receiver, receiver_material,
-                                                                          stranger_material):
+def test_webhook_verified_against_the_uploaded_ca_only_and_the_host_name(
+        receiver, receiver_material, stranger_material):
     url, bodies = receiver
     ok, line = webhook.send_test_callback(url, webhook.load_context(pem_of(stranger_material)))
     assert not ok and "CERTIFICATE_VERIFY_FAILED" in line

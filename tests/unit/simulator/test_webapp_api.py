@@ -96,7 +96,7 @@ def test_changed_password_is_the_only_one_accepted(database, clock):
 
 def test_thirty_failures_per_address_then_429(database, clock):
     web = make_api(database, clock)
-    for _ in range(30):
+    for _attempt in range(30):
         assert call(web, "POST", "/v1/users/login", auth=basic("admin", "nope"))[0] == 401
     status, _h, body = call(web, "POST", "/v1/users/login", auth=basic("admin", "secret"))
     assert (status, body["errors"][0]["code"]) == (429, 1015)
@@ -135,7 +135,7 @@ def test_health_needs_authorization_and_an_api_key_only_opens_health(database, c
 def test_health_rate_limit(database, clock):
     web = make_api(database, clock)
     token = first_login(web)
-    assert all(call(web, "GET", "/v1/health", auth=token)[0] == 200 for _ in range(10))
+    assert all(call(web, "GET", "/v1/health", auth=token)[0] == 200 for _call in range(10))
     assert call(web, "GET", "/v1/health", auth=token)[0] == 429
 
 
