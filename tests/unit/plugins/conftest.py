@@ -15,7 +15,13 @@ SIMULATOR = pathlib.Path(__file__).resolve().parents[2] / "simulator"
 if str(SIMULATOR) not in sys.path:
     sys.path.insert(0, str(SIMULATOR))
 
-from waent_sim import certs, coreapp, corelink, dbconfig, store, webapp  # noqa: E402  (found through SIMULATOR)
+
+def _simulator():
+    """The simulator's modules, imported only by the tests that use them: the floor venv
+    (units-floor) has no PyNaCl and runs the X.509 tests only."""
+    from waent_sim import certs, coreapp, corelink, dbconfig, store, webapp  # pylint: disable=import-outside-toplevel
+
+    return certs, coreapp, corelink, dbconfig, store, webapp
 
 
 @pytest.fixture
@@ -24,6 +30,7 @@ def served(tmp_path, monkeypatch):
 
     Yields ``(port, CA file)``; its certificate has a subjectAltName for ``web.example``.
     """
+    certs, _coreapp, _corelink, dbconfig, _store, webapp = _simulator()
     monkeypatch.setattr(dbconfig, "SQLITE_PATH", str(tmp_path / "web" / "waweb.db"))
     real = certs.generate_autogen
     monkeypatch.setattr(certs, "generate_autogen",
@@ -45,6 +52,7 @@ def served(tmp_path, monkeypatch):
 def webapp_server(tmp_path, monkeypatch):
     """Like ``served``, restartable: ``{"port", "api", "restart"}``; a restart starts a new Webapp
     process-equivalent on the same database (a new port), as a container restart does."""
+    _certs, _coreapp, _corelink, dbconfig, _store, webapp = _simulator()
     monkeypatch.setattr(dbconfig, "SQLITE_PATH", str(tmp_path / "web" / "waweb.db"))
     env = {"WA_WEB_SERVERNAME": "web.example", "WA_WEB_JWT_CRYPTO_KEY": "j" * 32, "WACORE_HOSTNAME": "127.0.0.1",
            "WACORE_BASEPORT": "1"}
@@ -72,6 +80,7 @@ def webapp_server(tmp_path, monkeypatch):
 def webapp_and_coreapp(tmp_path, webapp_server):
     """``webapp_server`` with a single-connect Coreapp behind it (both on SQLite, plaintext link):
     the master-only commands (settings, webhook CA) really travel Webapp -> link -> Coreapp."""
+    _certs, coreapp, corelink, dbconfig, store, _webapp = _simulator()
     cfg = dbconfig.DBConfig(role="coreapp", engine=dbconfig.ENGINE_SQLITE, host=None, port=None, user=None,
                             password=None, tls=None, tls_source=None, log_line="unit test",
                             sqlite_path=str(tmp_path / "core" / "waweb.db"))
