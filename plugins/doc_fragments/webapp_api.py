@@ -26,8 +26,8 @@ options:
     type: str
   ca_file:
     description:
-      - CA bundle the certificate is verified against (the collection's PKI CA). Without it,
-        the controller's system trust store.
+      - CA bundle the certificate is verified against (the collection's PKI CA), on the host the
+        module runs on. Without it, that host's system trust store.
     type: path
   validate_certs:
     description:
@@ -41,7 +41,8 @@ options:
     default: 10.0
 notes:
   - The Webapp locks an address out for an hour after 30 failed logins (HTTP 429, error 1015);
-    the modules spend at most two failed logins per run and stop at the first 429.
+    the modules log in once per run (webapp_password once more per wrong previous password), stop
+    at the first 429, and log out at the end so that no valid token is left behind.
 """
 
     AUTH = r"""

@@ -134,13 +134,20 @@ class WebappClient:
 
     def peer_certificate(self):
         """The DER leaf certificate the port serves (after the verification this client is set up for)."""
-        with self._connect() as tls:
-            return tls.getpeercert(binary_form=True)
+        try:
+            with self._connect() as tls:
+                return tls.getpeercert(binary_form=True)
+        except ssl.SSLCertVerificationError as exc:
+            raise WebappApiError(f"https://{self.address}:{self.port}: the certificate does not verify for "
+                                 f"{self.server_name}: {exc.verify_message}") from None
+        except OSError as exc:
+            raise WebappApiError(f"https://{self.address}:{self.port}: {exc}") from None
 
     def request(self, method, path, *, token=None, basic=None, body=None, content_type=None):
         """One request; returns :class:`Response` for any HTTP status, raises ``WebappApiError`` when
         there is no HTTP answer (refused, timeout, TLS verification)."""
-        headers = {"Host": self.server_name if self.port == 443 else f"{self.server_name}:{self.port}"}
+        host = f"[{self.server_name}]" if ":" in self.server_name else self.server_name  # IPv6 literal
+        headers = {"Host": host if self.port == 443 else f"{host}:{self.port}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         elif basic:
@@ -209,6 +216,12 @@ def ensure_password(client, desired, *, username=DEFAULT_USER, previous=(DEFAULT
     if first.outcome == LOGGED_IN:
         return False, first.token, None
     _raise_if_stuck(first, username)
+    if first.outcome == MUST_CHANGE:
+        # ``desired`` is the current password but still flagged for the first change: the API
+        # only accepts a different new one, which the caller must give.
+        raise WebappApiError(f"{username} logs in with the given password but the Webapp asks for the mandatory "
+                             "first change (error 1024): give a new password different from it",
+                             401, ERROR_PASSWORD_CHANGE_REQUIRED)
     for candidate in previous:
         if candidate == desired:
             continue
@@ -223,12 +236,6 @@ def ensure_password(client, desired, *, username=DEFAULT_USER, previous=(DEFAULT
             raise WebappApiError(f"the Webapp refused the new password of {username}: {changed.response.describe()}",
                                  changed.response.status, changed.response.error()[0])
         return True, changed.token, candidate
-    if first.outcome == MUST_CHANGE:
-        # ``desired`` is the current password but still flagged for the first change: the API
-        # only accepts a different new one, which the caller must give.
-        raise WebappApiError(f"{username} logs in with the given password but the Webapp asks for the mandatory "
-                             "first change (error 1024): give a new password different from it",
-                             401, ERROR_PASSWORD_CHANGE_REQUIRED)
     raise WebappApiError(f"{username}: neither the desired password nor any of the {len(previous)} previous "
                          "ones logs in (HTTP 401): the password was changed outside this collection; set the "
                          "current one as the previous password (rotation) or reset it on the Webapp", 401)
@@ -263,6 +270,15 @@ def token_from_params(client, params):
     raise WebappApiError(f"login of {params['api_username']} failed (HTTP 401): wrong api_password", 401)
 
 
+def logout(client, token):
+    """Revoke ``token`` (``POST /v1/users/logout``) so that a run leaves no valid token behind;
+    best effort: the work is done, a failure here changes nothing for the caller."""
+    try:
+        client.request("POST", "/v1/users/logout", token=token)
+    except WebappApiError:
+        pass
+
+
 def expect(response, *statuses, what):
     """``response`` when its status is one of ``statuses``; else ``WebappApiError`` naming ``what``."""
     if response.status in statuses:
@@ -288,10 +304,12 @@ def settings_patch(current, desired, prefix=""):
     patch, changed = {}, []
     for name, value in desired.items():
         here = current.get(name) if isinstance(current, dict) else None
-        if isinstance(value, dict) and isinstance(here, dict):
-            sub, names = settings_patch(here, value, prefix + name + ".")
+        if isinstance(value, dict):
+            # A missing or non-object member is replaced whole; its members are still named one
+            # by one, so that a restart-relevant one is seen.
+            sub, names = settings_patch(here if isinstance(here, dict) else {}, value, prefix + name + ".")
             if sub:
-                patch[name] = sub
+                patch[name] = sub if isinstance(here, dict) else value
                 changed.extend(names)
         elif here != value:
             patch[name] = value

@@ -50,6 +50,9 @@ def parse(text):
     except _x509.X509Error as exc:
         return None, problems + [f"a certificate cannot be read: {exc}"]
     leaf, cas = certificates[0], certificates[1:]
+    if not cas:
+        return None, problems + ["the bundle holds one readable certificate: add at least one CA certificate after "
+                                 "the server certificate (section 4.3)"]
     if not _x509.key_matches(key, leaf):
         problems.append("the private key does not match the server certificate: the Webapp would accept the upload "
                         "and then fail to start (section 4.3)")

@@ -141,8 +141,11 @@ def main():
         changed = served_der != _x509.der(bundle.certificate)
         if changed and not module.check_mode:
             token = wa.token_from_params(client, params)
-            wa.expect(client.request("POST", "/v1/certificates/external", token=token, body=bundle.text,
-                                     content_type="text/plain"), 200, 201, what="certificate upload refused")
+            try:
+                wa.expect(client.request("POST", "/v1/certificates/external", token=token, body=bundle.text,
+                                         content_type="text/plain"), 200, 201, what="certificate upload refused")
+            finally:
+                wa.logout(client, token)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except wa.WebappApiError as exc:

@@ -12,9 +12,10 @@ author: waent.onprem developers (@waent)
 description:
   - Reads C(GET /v1/health) (section 4.2 of the reference); in single-connect the Coreapp's
     C(gateway_status), in multiconnect one entry per node with its C(gateway_status) and C(role).
-  - With O(wait), asks again until every node is C(connected) or O(retries) is spent. The Webapp
-    answers at most 10 health calls per minute per address (HTTP 429), so O(delay) defaults to
-    6 seconds and a 429 waits until the limit allows again instead of failing.
+  - With O(wait), asks again until every node is C(connected) or O(retries) answers came. The
+    Webapp answers at most 10 health calls per minute per address (HTTP 429), so O(delay)
+    defaults to 6 seconds, and a 429 is waited out (10 s at a time, at most 2 minutes) without
+    counting as an attempt.
   - The Webapp reports a node C(connected) only when it reached it over the link, so this proves
     the C(WA_SECRET) framing, the clocks inside the replay window and the advertised addresses.
 extends_documentation_fragment:
@@ -68,7 +69,7 @@ connected:
   returned: always
   type: bool
 attempts:
-  description: Health calls made.
+  description: Answered health calls (429 answers not counted).
   returned: always
   type: int
 """
@@ -78,19 +79,41 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.waent.onprem.plugins.module_utils import _webapp_api as wa
 
+RATE_LIMIT_WAIT = 10.0  # section 4.2: 10 calls per sliding 60 s
+RATE_LIMIT_TRIES = 12  # 2 minutes of 429 answers: something else keeps calling
+
 
 def read_health(client, token):
-    """``(nodes, None)``, or ``(None, seconds to wait)`` when the Webapp rate-limits the call."""
+    """The nodes of one answered ``GET /v1/health``, None when the Webapp rate-limits the call."""
     response = client.request("GET", "/v1/health", token=token)
     if response.status == 429:
-        return None, 60.0 / 10  # section 4.2: 10 calls per 60 s
+        return None
     body = wa.expect(response, 200, what="reading /v1/health").json() or {}
     health = body.get("health")
     if not isinstance(health, dict):
         raise wa.WebappApiError(f"/v1/health answered without a health object: {response.describe()}", 200)
     if "gateway_status" in health:
-        return {"coreapp": {"gateway_status": health["gateway_status"], "role": "coreapp"}}, None
-    return health, None
+        return {"coreapp": {"gateway_status": health["gateway_status"], "role": "coreapp"}}
+    return health
+
+
+def poll(client, token, *, wait, retries, delay, sleep=time.sleep):
+    """``(nodes, answered calls)``: one answer, or with ``wait`` until all are connected or
+    ``retries`` answers came; 429 answers are waited out and not counted (at most 2 minutes)."""
+    attempts = limited = 0
+    while True:
+        nodes = read_health(client, token)
+        if nodes is None:
+            limited += 1
+            if limited > RATE_LIMIT_TRIES:
+                raise wa.WebappApiError(f"/v1/health answered 429 (rate limit) {limited} times in a row: something "
+                                        "else on this address keeps calling it", 429, wa.ERROR_TOO_MANY_REQUESTS)
+            sleep(RATE_LIMIT_WAIT)
+            continue
+        attempts += 1
+        if not wait or _all_connected(nodes) or attempts >= retries:
+            return nodes, attempts
+        sleep(delay)
 
 
 def main():
@@ -107,27 +130,23 @@ def main():
     params = module.params
     if not 1 <= params["retries"] <= 1000 or not 0 <= params["delay"] <= 600:
         module.fail_json(msg="retries must be 1-1000 and delay 0-600 seconds")
-    attempts, nodes = 0, None
     try:
         client = wa.client_from_params(params)
         token = wa.token_from_params(client, params)
-        limit = params["retries"] if params["wait"] else 1
-        while attempts < limit:
-            attempts += 1
-            nodes, backoff = read_health(client, token)
-            if nodes is not None and (not params["wait"] or _all_connected(nodes)):
-                break
-            if attempts < limit:
-                time.sleep(max(params["delay"], backoff or 0))
+        try:
+            nodes, attempts = poll(client, token, wait=params["wait"], retries=params["retries"],
+                                   delay=params["delay"])
+        finally:
+            wa.logout(client, token)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except wa.WebappApiError as exc:
         module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
-    connected = nodes is not None and _all_connected(nodes)
-    result = {"changed": False, "nodes": nodes or {}, "connected": connected, "attempts": attempts}
+    connected = _all_connected(nodes)
+    result = {"changed": False, "nodes": nodes, "connected": connected, "attempts": attempts}
     if params["wait"] and not connected:
-        down = sorted(key for key, node in (nodes or {}).items() if node.get("gateway_status") != "connected")
-        module.fail_json(msg=f"after {attempts} health calls, not connected: {', '.join(down) or 'no answer'}; "
+        down = sorted(key for key, node in nodes.items() if node.get("gateway_status") != "connected")
+        module.fail_json(msg=f"after {attempts} health calls, not connected: {', '.join(down) or 'no node listed'}; "
                              "see the Webapp's log for why (link refused, wrong WA_SECRET, clock outside the "
                              "replay window, unreachable advertised address)", **result)
     module.exit_json(**result)

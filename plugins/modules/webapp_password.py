@@ -18,8 +18,9 @@ description:
   - Idempotent by logging in, never by remembering; when O(password) already logs in, nothing
     changes. Otherwise each of O(previous_passwords) is tried (the default C(secret), or the value
     a rotation replaces) and the first that logs in is replaced.
-  - Spends at most two failed logins (the one of O(password) and one per wrong previous password)
-    and stops at the Webapp's lockout (HTTP 429).
+  - Spends at most one failed login more than the number of O(previous_passwords) (the one of
+    O(password), then one per wrong previous password; two with the default) and stops at the
+    Webapp's lockout (HTTP 429).
 extends_documentation_fragment:
   - waent.onprem.webapp_api
 options:
@@ -105,9 +106,11 @@ def main():
                              "and only the values it replaces in previous_passwords")
     try:
         client = wa.client_from_params(params)
-        changed, _token, replaced = wa.ensure_password(
+        changed, token, replaced = wa.ensure_password(
             client, params["password"], username=params["username"], previous=tuple(previous),
             check_mode=module.check_mode)
+        if token:
+            wa.logout(client, token)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except wa.WebappApiError as exc:

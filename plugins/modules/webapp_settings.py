@@ -14,7 +14,9 @@ description:
     reference), for example C(webhooks.url), and leaves every other member as it is.
   - Idempotent by reading the settings and sending a C(PATCH) with only the members that differ
     (nested objects compared member by member).
-  - Some settings (C(callback_persist), C(pass_through), C(webhooks.max_concurrent_requests)) take
+  - Values are compared as given, so give them in the API's types (V(24), not V("24")).
+  - Some settings (C(callback_persist), C(pass_through), C(webhooks.max_concurrent_requests), the
+    DB garbage collector) take
     effect after a Coreapp restart; RV(restart_required) says when one of them changed.
 extends_documentation_fragment:
   - waent.onprem.webapp_api
@@ -70,7 +72,7 @@ from ansible_collections.waent.onprem.plugins.module_utils import _webapp_api as
 
 PATH = "/v1/settings/application"
 # Section 4.5: these take effect after a Coreapp restart.
-RESTART_MEMBERS = ("callback_persist", "pass_through", "webhooks.max_concurrent_requests")
+RESTART_MEMBERS = ("callback_persist", "pass_through", "webhooks.max_concurrent_requests", "db_garbagecollector_enable")
 
 
 def main():
@@ -78,7 +80,10 @@ def main():
         argument_spec={**wa.CONNECTION_ARGS, **wa.AUTH_ARGS, "settings": {"type": "dict", "required": True}},
         supports_check_mode=True,
     )
-    url = (module.params["settings"].get("webhooks") or {}).get("url")
+    webhooks = module.params["settings"].get("webhooks")
+    if webhooks is not None and not isinstance(webhooks, dict):
+        module.fail_json(msg="settings.webhooks must be a mapping, for example {url: https://hooks.example.com/wa}")
+    url = (webhooks or {}).get("url")
     if url and not str(url).lower().startswith("https://"):
         module.fail_json(msg=f"settings.webhooks.url must be an HTTPS URL (section 4.5), got {url!r}")
     try:
@@ -86,9 +91,12 @@ def main():
         token = wa.token_from_params(client, module.params)
         answer = wa.expect(client.request("GET", PATH, token=token), 200, what="reading the settings").json() or {}
         current = (answer.get("settings") or {}).get("application") or {}
-        patch, members = wa.settings_patch(current, module.params["settings"])
-        if patch and not module.check_mode:
-            wa.expect(client.request("PATCH", PATH, token=token, body=patch), 200, what="changing the settings")
+        try:
+            patch, members = wa.settings_patch(current, module.params["settings"])
+            if patch and not module.check_mode:
+                wa.expect(client.request("PATCH", PATH, token=token, body=patch), 200, what="changing the settings")
+        finally:
+            wa.logout(client, token)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except wa.WebappApiError as exc:

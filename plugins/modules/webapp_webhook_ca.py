@@ -109,16 +109,19 @@ def main():
     try:
         client = wa.client_from_params(module.params)
         token = wa.token_from_params(client, module.params)
-        current = wa.expect(client.request("GET", PATH, token=token), 200, 404, what="reading the webhook CA")
-        current_text = current.body.decode("ascii", "replace") if current.status == 200 else None
-        before, after = wa.pem_certificates(current_text), wa.pem_certificates(wanted)
-        changed = before != after
-        if changed and not module.check_mode:
-            if wanted is None:
-                wa.expect(client.request("DELETE", PATH, token=token), 200, 204, what="removing the webhook CA")
-            else:
-                wa.expect(client.request("POST", PATH, token=token, body=wanted, content_type="text/plain"),
-                          200, 201, what="setting the webhook CA")
+        try:
+            current = wa.expect(client.request("GET", PATH, token=token), 200, 404, what="reading the webhook CA")
+            current_text = current.body.decode("ascii", "replace") if current.status == 200 else None
+            before, after = wa.pem_certificates(current_text), wa.pem_certificates(wanted)
+            changed = before != after
+            if changed and not module.check_mode:
+                if wanted is None:
+                    wa.expect(client.request("DELETE", PATH, token=token), 200, 204, what="removing the webhook CA")
+                else:
+                    wa.expect(client.request("POST", PATH, token=token, body=wanted, content_type="text/plain"),
+                              200, 201, what="setting the webhook CA")
+        finally:
+            wa.logout(client, token)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     except wa.WebappApiError as exc:

@@ -86,3 +86,27 @@ def test_peer_certificate_is_the_served_leaf(served):
     ca = x509.load_pem_x509_certificate(pathlib.Path(served[1]).read_bytes())
     assert leaf.issuer == ca.subject
     assert leaf.public_bytes(serialization.Encoding.DER) != ca.public_bytes(serialization.Encoding.DER)
+
+
+def test_unknown_current_password_spends_exactly_two_failed_logins(served, monkeypatch):
+    api = client(served)
+    wa.ensure_password(api, DESIRED)
+    calls = []
+    real = api.login
+    monkeypatch.setattr(api, "login", lambda *args, **kwargs: calls.append(args[1]) or real(*args, **kwargs))
+    with pytest.raises(wa.WebappApiError):
+        wa.ensure_password(api, "Another#Passw0rd")
+    assert calls == ["Another#Passw0rd", "secret"]
+
+
+def test_settings_patch_names_the_members_of_a_missing_object():
+    patch, members = wa.settings_patch({"callback_persist": True},
+                                       {"webhooks": {"url": "https://h.example/", "max_concurrent_requests": 3}})
+    assert patch == {"webhooks": {"url": "https://h.example/", "max_concurrent_requests": 3}}
+    assert sorted(members) == ["webhooks.max_concurrent_requests", "webhooks.url"]
+    assert wa.settings_patch({"webhooks": {"url": "x", "y": 1}}, {"webhooks": {"url": "x"}}) == ({}, [])
+
+
+def test_a_closed_port_is_an_api_error_not_a_traceback():
+    with pytest.raises(wa.WebappApiError, match="127.0.0.1:1"):
+        wa.WebappClient("127.0.0.1", 1, validate_certs=False, timeout=2).peer_certificate()

@@ -77,3 +77,17 @@ def test_a_name_the_certificate_does_not_cover(run, material):
     good = bundle_text(material.server_key, material.server_certificate, material.ca_certificate)
     result = run(good, names=["wa.example.com"])
     assert result["failed"] and "does not cover wa.example.com" in result["msg"]
+
+
+def test_one_certificate_with_a_second_marker_is_refused(run, material):
+    comment = "# -----BEGIN CERTIFICATE----- in a comment\n"
+    text = bundle_text(material.server_key, material.server_certificate) + comment
+    result = run(text)
+    assert result["failed"] and "add at least one CA certificate" in result["msg"]
+
+
+def test_nothing_listening_fails_cleanly(module_runner, material):
+    args = {"address": "127.0.0.1", "port": 1, "validate_certs": False, "api_password": PASSWORD, "timeout": 2,
+            "bundle_content": bundle_text(material.server_key, material.server_certificate, material.ca_certificate)}
+    result = module_runner(webapp_certificate.main, args)
+    assert result["failed"] and "127.0.0.1:1" in result["msg"]

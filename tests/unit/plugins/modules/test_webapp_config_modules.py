@@ -94,3 +94,24 @@ def test_health_wait_fails_naming_the_node_when_the_link_is_down(run, webapp_and
     result = run(webapp_health.main, wait=True, retries=2, delay=0)
     assert result["failed"] and result["attempts"] == 2 and "not connected: coreapp" in result["msg"]
     assert result["nodes"]["coreapp"]["gateway_status"] == "connecting"
+
+
+class RateLimitedThenUp:
+    """A client whose first answers are 429 (another caller used up the 10 per minute)."""
+
+    def __init__(self, limited):
+        self.limited = limited
+
+    def request(self, method, path, token=None):
+        if self.limited:
+            self.limited -= 1
+            return wa.Response(429, {}, b'{"errors": [{"code": 1015}]}')
+        return wa.Response(200, {}, b'{"health": {"gateway_status": "connected"}}')
+
+
+def test_health_waits_out_429_without_counting_it():
+    sleeps = []
+    nodes, attempts = webapp_health.poll(RateLimitedThenUp(3), "t", wait=False, retries=1, delay=6, sleep=sleeps.append)
+    assert (nodes["coreapp"]["gateway_status"], attempts, sleeps) == ("connected", 1, [10.0] * 3)
+    with pytest.raises(wa.WebappApiError, match="429"):
+        webapp_health.poll(RateLimitedThenUp(100), "t", wait=True, retries=5, delay=0, sleep=sleeps.append)
