@@ -194,7 +194,7 @@ class Container:
 
     def remove(self):
         LIVE.pop(self.name, None)
-        podman("rm", "--force", "--time", "0", self.name, timeout=60, check=False)
+        podman("rm", "--force", "--volumes", "--time", "0", self.name, timeout=60, check=False)
 
 
 def _tail(text, lines=60):
@@ -236,7 +236,7 @@ def run(name, image, *, env=None, command=(), mounts=(), ip=None, hostname=None,
         container.id = podman(*args).stdout.strip()
     except PodmanError:
         LIVE.pop(name, None)
-        podman("rm", "--force", "--time", "0", name, check=False)
+        podman("rm", "--force", "--volumes", "--time", "0", name, check=False)
         raise
     return container
 
@@ -294,7 +294,7 @@ def remove_leftovers():
     containers, networks = leftovers()
     for name in containers:
         LIVE.pop(name, None)
-        podman("rm", "--force", "--time", "0", name, check=False, timeout=60)
+        podman("rm", "--force", "--volumes", "--time", "0", name, check=False, timeout=60)
     for name in networks:
         podman("network", "rm", "--force", name, check=False, timeout=60)
     return containers, networks
