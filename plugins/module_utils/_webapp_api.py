@@ -18,6 +18,7 @@ every decision here spends at most two failed logins.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
@@ -45,6 +46,18 @@ CONNECTION_ARGS = {
     "validate_certs": {"type": "bool", "default": True},
     "timeout": {"type": "float", "default": 10.0},
 }
+
+
+@contextlib.contextmanager
+def failing_module(module):
+    """The ``webapp_*`` modules' one error path: a bad parameter (ValueError) or an API failure
+    (``WebappApiError``, with its HTTP status and error code) becomes ``module.fail_json``."""
+    try:
+        yield
+    except WebappApiError as exc:
+        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def client_from_params(params):

@@ -133,7 +133,7 @@ def main():
         problems = _webapp_bundle.usability_problems(bundle, names, params["min_days_valid"])
     if problems:
         module.fail_json(msg="The bundle is not uploaded: " + "; ".join(problems), problems=problems)
-    try:
+    with wa.failing_module(module):
         client = wa.client_from_params(params)
         served_der = client.peer_certificate()
         served = _x509.cert_facts(_x509.load_certificates(ssl.DER_cert_to_PEM_cert(served_der))[0])
@@ -146,10 +146,6 @@ def main():
                                          content_type="text/plain"), 200, 201, what="certificate upload refused")
             finally:
                 wa.logout(client, token)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except wa.WebappApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
     result = {"changed": changed, "restart_required": changed, "served": served, "certificate": wanted}
     if module._diff:
         result["diff"] = {"before": {"served": served}, "after": {"served": wanted}}

@@ -130,7 +130,7 @@ def main():
     params = module.params
     if not 1 <= params["retries"] <= 1000 or not 0 <= params["delay"] <= 600:
         module.fail_json(msg="retries must be 1-1000 and delay 0-600 seconds")
-    try:
+    with wa.failing_module(module):
         client = wa.client_from_params(params)
         token = wa.token_from_params(client, params)
         try:
@@ -138,10 +138,6 @@ def main():
                                    delay=params["delay"])
         finally:
             wa.logout(client, token)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except wa.WebappApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
     connected = _all_connected(nodes)
     result = {"changed": False, "nodes": nodes, "connected": connected, "attempts": attempts}
     if params["wait"] and not connected:

@@ -104,17 +104,13 @@ def main():
     if params["password"] in previous:
         module.fail_json(msg="password is also listed in previous_passwords: give the new value in password "
                              "and only the values it replaces in previous_passwords")
-    try:
+    with wa.failing_module(module):
         client = wa.client_from_params(params)
         changed, token, replaced = wa.ensure_password(
             client, params["password"], username=params["username"], previous=tuple(previous),
             check_mode=module.check_mode)
         if token:
             wa.logout(client, token)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except wa.WebappApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
     result = {"changed": changed, "username": params["username"]}
     if changed:
         result["was_default"] = replaced == wa.DEFAULT_PASSWORD

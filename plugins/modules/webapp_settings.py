@@ -86,7 +86,7 @@ def main():
     url = (webhooks or {}).get("url")
     if url and not str(url).lower().startswith("https://"):
         module.fail_json(msg=f"settings.webhooks.url must be an HTTPS URL (section 4.5), got {url!r}")
-    try:
+    with wa.failing_module(module):
         client = wa.client_from_params(module.params)
         token = wa.token_from_params(client, module.params)
         answer = wa.expect(client.request("GET", PATH, token=token), 200, what="reading the settings").json() or {}
@@ -97,10 +97,6 @@ def main():
                 wa.expect(client.request("PATCH", PATH, token=token, body=patch), 200, what="changing the settings")
         finally:
             wa.logout(client, token)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except wa.WebappApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
     result = {"changed": bool(patch), "changed_members": members,
               "restart_required": any(member in RESTART_MEMBERS for member in members)}
     if module._diff:

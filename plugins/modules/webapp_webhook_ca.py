@@ -106,7 +106,7 @@ def main():
         supports_check_mode=True,
     )
     wanted = _wanted(module)
-    try:
+    with wa.failing_module(module):
         client = wa.client_from_params(module.params)
         token = wa.token_from_params(client, module.params)
         try:
@@ -122,10 +122,6 @@ def main():
                               200, 201, what="setting the webhook CA")
         finally:
             wa.logout(client, token)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    except wa.WebappApiError as exc:
-        module.fail_json(msg=str(exc), status=exc.status, error_code=exc.code)
     result = {"changed": changed, "restart_required": changed, "certificates": len(before)}
     if module._diff:
         result["diff"] = {"before": current_text or "", "after": wanted or ""}

@@ -198,6 +198,13 @@ class WebApi:
         except corelink.CoreUnavailable as exc:
             return None, http_error(503, "Service unavailable", f"Coreapp unreachable: {exc}")
 
+    def _command(self, request_dict):
+        """A master-only command whose refusal by the Coreapp is the client's error (400)."""
+        answer, failure = self._control(request_dict)
+        if failure is None and not answer.get("ok"):
+            failure = http_error(400, "Bad request", answer.get("error", "refused by the Coreapp"))
+        return answer, failure
+
     def _webhook_ca(self, request, path):
         if request.method == "GET":
             answer, failure = self._control({"op": "webhook_ca_get"})
@@ -214,11 +221,9 @@ class WebApi:
             op = {"op": "webhook_ca_delete"}
         else:
             return http_error(405, "Method not allowed", f"{request.method} {path}")
-        answer, failure = self._control(op)
+        answer, failure = self._command(op)
         if failure:
             return failure
-        if not answer.get("ok"):
-            return http_error(400, "Bad request", answer.get("error", "refused by the Coreapp"))
         return api.respond(200, {})
 
     def _settings(self, request, path):
@@ -233,11 +238,9 @@ class WebApi:
             op = {"op": "settings_delete"}
         else:
             return http_error(405, "Method not allowed", f"{request.method} {path}")
-        answer, failure = self._control(op)
+        answer, failure = self._command(op)
         if failure:
             return failure
-        if not answer.get("ok"):
-            return http_error(400, "Bad request", answer.get("error", "refused by the Coreapp"))
         if request.method == "GET":
             return api.respond(200, {"settings": {"application": answer["application"]}})
         return api.respond(200, {})
