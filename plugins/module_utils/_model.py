@@ -45,6 +45,9 @@ from ansible_collections.waent.onprem.plugins.module_utils._model_values import 
     _networks,
     _ntp_servers,
     _Reader,
+    _registry,
+    _runtime,
+    _tag,
     _server_names,
     _single_port,
 )
@@ -140,6 +143,13 @@ def _deployment_settings(reader, sources, app_hosts, errors):
         "username": username if isinstance(username, str) and username.strip() else None,
         "server_host": None,
     }
+    registry, where = read("wa_image_registry")
+    registry = None if registry is _MISSING else _registry(registry, where, errors)
+    version, where = read("wa_version")
+    version = None if version is _MISSING else _tag(version, where, errors)
+    # One release for every container: the vendor's Webapp and Coreapp must run the same version.
+    settings["images"] = {image: f"{registry}/{image}:{version}" if registry and version else None
+                          for image in ("web", "coreapp")}
     settings["replay_window"] = window if isinstance(window, (int, float)) and not isinstance(window, bool) else None
     return settings
 
@@ -188,6 +198,10 @@ def _host_entry(reader, host, members, errors):
     """A product host: groups, address, names for certificates, SSH port, NTP sources."""
     address, address_from = _address(reader, host, errors)
     ssh = reader.get_set(host, "firewall_ssh_port")
+    runtime = None
+    if set(members) and any(host in members[g] for g in APP_GROUPS):
+        value = reader.get(host, "wa_container_runtime")
+        runtime = None if value is _MISSING else _runtime(value, host, errors)
     connect = reader.get_set(host, "ansible_host")
     dns = [host] if not _ip(host) else []
     if connect is not None and not _ip(connect) and _is_dns_name(connect):
@@ -203,6 +217,7 @@ def _host_entry(reader, host, members, errors):
         "address_from": address_from,
         "names": {"dns": _unique(dns), "ip": _unique(ips)},
         "machine": [],
+        "runtime": runtime,
         "ssh_port": SSH_PORT if ssh is None else _single_port(ssh, "firewall_ssh_port", f"host {host}", errors, 22),
         "ntp_servers": _ntp_servers(reader.get(host, "timesync_servers", required=False), host, errors),
         "containers": [],
@@ -247,6 +262,9 @@ def _collect(groups, hostvars, defaults):
     _topology_errors(members, multiconnect, errors)
     hosts = {host: _host_entry(reader, host, members, errors) for host in product}
     _add_containers(reader, hosts, members, multiconnect, errors)
+    for entry in hosts.values():
+        for container in entry["containers"]:
+            container["image_ref"] = settings["images"][container["image"]]
     machines = _machines(hosts, members, settings["db"]["port"], errors)
     _overlap_errors(settings, hosts, errors)
     _db_server(settings["db"], hosts, members, errors)
@@ -259,6 +277,7 @@ def _collect(groups, hostvars, defaults):
         "management_networks": settings["management_networks"],
         "db": settings["db"],
         "replay_window": settings["replay_window"],
+        "images": settings["images"],
         "groups": members,
         "env_fragment_names": list(ENV_FRAGMENT_NAMES),
         "hosts": hosts,

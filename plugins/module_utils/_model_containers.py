@@ -92,6 +92,7 @@ def _container(spec, data_root, published):
         "name": name,
         "role": spec["role"],
         "image": spec["image"],
+        "image_ref": None,
         "gid": gid,
         "data_dir": _path(data_dir, "data_dir", gid),
         "data_mount": DATA_MOUNT,
@@ -141,6 +142,15 @@ def _machine_errors(machines, hosts, members, db_port, errors):
                 errors.append(f"{_hosts_text(owners)} share the address {address} and each runs {name}: a machine runs "
                               f"at most one {name} (they would share its name and {ENV_ROOT}/{name}); give each "
                               "machine its own wa_host_address")
+        runtimes = {}
+        for host in on_machine:
+            if hosts[host]["containers"] and hosts[host].get("runtime"):
+                runtimes.setdefault(hosts[host]["runtime"], []).append(host)
+        if len(runtimes) > 1:
+            text = "; ".join(f"{runtime} on {_hosts_text(owners)}" for runtime, owners in runtimes.items())
+            errors.append(f"wa_container_runtime differs on the machine {address} ({text}): the containers of one "
+                          "machine run on one engine (they share its network and published ports); set the same "
+                          "value on every inventory host with that address")
         used = {}
         for host in on_machine:
             for port, who, variable in _listeners(hosts[host], host, db_port, host in members["wa_db"]):

@@ -79,6 +79,54 @@ def _is_dns_name(value):
     return all(_LABEL.match(label) for label in labels)
 
 
+# A registry host (with an optional port) and an optional path, as docker and podman read an
+# image reference; never a URL. A tag as both engines accept it.
+_REGISTRY = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                       r"(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+RUNTIMES = ("docker", "podman")
+
+
+def _registry(value, where, errors):
+    """``wa_image_registry`` normalised (no trailing slash), or None."""
+    example = "for example wa_image_registry: registry.example.com:5000/whatsapp"
+    if not isinstance(value, str) or not value.strip():
+        errors.append(f"wa_image_registry on {where} is {value!r}: write the registry (and path) the images are "
+                      f"pulled from or were loaded as, without a scheme, {example}")
+        return None
+    text = value.strip().rstrip("/")
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme:
+        errors.append(f"wa_image_registry on {where} is {value!r}, a URL: container engines take a registry host "
+                      f"and path without a scheme; write {text[len(scheme.group(0)):]!r} (TLS is the engine's "
+                      "setting for that registry)")
+        return None
+    if text != value.rstrip("/") or not _REGISTRY.match(text):
+        errors.append(f"wa_image_registry on {where} is {value!r}, not a registry host with an optional port and "
+                      f"path (lower-case path, no spaces, no tag): {example}")
+        return None
+    return text
+
+
+def _tag(value, where, errors):
+    """``wa_version`` (an image tag), or None."""
+    if not isinstance(value, str) or not _TAG.match(value):
+        errors.append(f"wa_version on {where} is {value!r}, not an image tag: write the release's tag as your "
+                      "registry or image archive has it, for example wa_version: v2.53.2 (letters, digits, '_', "
+                      "'.', '-'; at most 128 characters)")
+        return None
+    return value
+
+
+def _runtime(value, host, errors):
+    """``wa_container_runtime`` of one host, or None."""
+    if value not in RUNTIMES:
+        errors.append(f"wa_container_runtime on host {host} is {value!r}: write docker (what the vendor documents) "
+                      "or podman, in lower case")
+        return None
+    return value
+
+
 def _port(value):
     """``value`` as a TCP port (int 1-65535; a string of digits is accepted), or None."""
     if isinstance(value, bool):

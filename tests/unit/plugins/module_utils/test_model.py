@@ -35,6 +35,10 @@ WA_DEFAULTS = {
     "wa_db_username": "waent",
     "wa_data_root": "/srv/waent",
     "wa_replay_window": 10,
+    "wa_image_registry": "docker.whatsapp.biz",
+    # The role's default is empty (no release is assumed); this stands for the inventory's value.
+    "wa_version": "v2.53.2",
+    "wa_container_runtime": "docker",
 }
 
 NTP = [{"host": "ntp1.example.com", "iburst": True}, {"host": "10.30.0.123"}]
@@ -214,7 +218,12 @@ def test_wa_role_defaults_file_works_as_defaults():
     path = os.path.join(HERE, "..", "..", "..", "..", "roles", "wa", "defaults", "main.yml")
     with open(path, encoding="utf-8") as handle:
         defaults = yaml.safe_load(handle)
-    assert model_errors(*single(), defaults) == []
+    groups, hostvars = single()
+    # Everything has a default but the release: no version is assumed.
+    assert [e.split(" ")[0] for e in model_errors(groups, hostvars, defaults)] == ["wa_version"]
+    for values in hostvars.values():
+        values["wa_version"] = "v2.53.2"
+    assert model_errors(groups, hostvars, defaults) == []
 
 
 def test_wildcard_and_ip_server_names():
@@ -301,9 +310,9 @@ def test_missing_variables_name_the_role():
         "waent.onprem.wa role in this play? It gives the model its defaults (Ansible's hostvars do not hold role "
         "defaults); or set it in the inventory")
     assert [e.split(" ")[0] for e in errors] == [
-        "wa_multiconnect", "wa_db_engine", "wa_db_port", "wa_db_username", "wa_replay_window", "wa_webapp_port",
-        "wa_data_root", "wa_coreapp_external_ports"]
-    assert "for host web1.example.com:" in errors[5] and "for host core1.example.com:" in errors[7]
+        "wa_multiconnect", "wa_db_engine", "wa_db_port", "wa_db_username", "wa_replay_window", "wa_image_registry",
+        "wa_version", "wa_container_runtime", "wa_webapp_port", "wa_data_root", "wa_coreapp_external_ports"]
+    assert "for host web1.example.com:" in errors[8] and "for host core1.example.com:" in errors[10]
 
 
 def _single_with(**changes):
@@ -522,3 +531,43 @@ def test_env_digest_needs_every_fragment():
         env_digest({"app.env": "0" * 64})
     with pytest.raises(ValueError, match="env fragment app.env"):
         env_digest({"app.env": "xyz", "db.env": "0" * 64})
+
+
+@pytest.mark.parametrize(
+    "variables, expected",
+    [
+        ({"wa_image_registry": "https://registry.example.com/wa"}, ["wa_image_registry", "a URL", "'registry.example.com/wa'"]),
+        ({"wa_image_registry": "registry.example.com/WhatsApp "}, ["wa_image_registry", "not a registry host"]),
+        ({"wa_image_registry": ""}, ["wa_image_registry", "without a scheme"]),
+        ({"wa_version": ""}, ["wa_version", "not an image tag", "v2.53.2"]),
+        ({"wa_version": "v2.53.2 "}, ["wa_version", "not an image tag"]),
+        ({"wa_container_runtime": "Docker"}, ["wa_container_runtime", "docker", "podman"]),
+    ],
+    ids=["registry-url", "registry-bad", "registry-empty", "version-empty", "version-space", "runtime-case"],
+)
+def test_image_and_runtime_errors(variables, expected):
+    groups, hostvars = single()
+    for values in hostvars.values():
+        values.update(variables)
+    errors = model_errors(groups, hostvars, WA_DEFAULTS)
+    # Deployment-wide settings give one message; the runtime is per app host (two here).
+    assert len(errors) == (2 if "wa_container_runtime" in variables else 1), errors
+    assert all(text in error for error in errors for text in expected), errors
+
+
+def test_images_follow_registry_and_version():
+    groups, hostvars = single()
+    for values in hostvars.values():
+        values.update(wa_image_registry="mirror.example.com:5000/wa/", wa_version="v2.57.2")
+    model = build_model(groups, hostvars, WA_DEFAULTS)
+    assert model["images"] == {"web": "mirror.example.com:5000/wa/web:v2.57.2",
+                               "coreapp": "mirror.example.com:5000/wa/coreapp:v2.57.2"}
+    refs = [c["image_ref"] for h in model["hosts"].values() for c in h["containers"]]
+    assert refs == ["mirror.example.com:5000/wa/web:v2.57.2", "mirror.example.com:5000/wa/coreapp:v2.57.2"]
+
+
+def test_one_machine_one_engine():
+    groups, hostvars = multi_cohosted()
+    hostvars["master1"]["wa_container_runtime"] = "podman"
+    errors = model_errors(groups, hostvars, WA_DEFAULTS)
+    assert len(errors) == 1 and "wa_container_runtime differs on the machine 10.5.0.20" in errors[0], errors
