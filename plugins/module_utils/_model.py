@@ -57,6 +57,7 @@ MODEL_VERSION = 1
 GROUPS = ("wa_webapp", "wa_coreapp", "wa_master", "wa_db")
 
 DB_ENGINES = ("MYSQL", "PGSQL")
+WEB_SECURITY_LEVELS = ("MODERN", "INTERMEDIATE", "OLD")
 SSH_PORT = 22  # when no host sets firewall_ssh_port (the IANA port, as the firewall role)
 
 
@@ -150,6 +151,13 @@ def _deployment_settings(reader, sources, app_hosts, errors):
     # One release for every container: the vendor's Webapp and Coreapp must run the same version.
     settings["images"] = {image: f"{registry}/{image}:{version}" if registry and version else None
                           for image in ("web", "coreapp")}
+    level, where = read("wa_web_security_level")
+    if level is not _MISSING and level not in WEB_SECURITY_LEVELS:
+        hint = (f" (without the spaces: {level.strip()!r})" if isinstance(level, str) and level.strip() in WEB_SECURITY_LEVELS
+                else "")
+        errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default, TLS 1.3 only), "
+                      f"INTERMEDIATE or OLD, in capitals{hint}")
+    settings["web_security_level"] = level if level in WEB_SECURITY_LEVELS else None
     settings["replay_window"] = window if isinstance(window, (int, float)) and not isinstance(window, bool) else None
     return settings
 
@@ -177,6 +185,21 @@ def _topology_errors(members, multiconnect, errors):
             errors.append(f"host {host} is in both wa_coreapp and wa_master: a Master co-hosted with a Coreapp is a "
                           "second inventory host with the same wa_host_address and its own "
                           "wa_coreapp_external_ports (for example [6254, 6255, 6256, 6257])")
+
+
+def _webapp_server_name(hosts, members, reader):
+    """WA_WEB_SERVERNAME of every Webapp (the key of the uploaded certificate): the first name
+    clients are given (wa_webapp_server_names of the first Webapp), else the first Webapp's first
+    DNS name, else its address. The Webapp server certificate carries it as its common name."""
+    if not members["wa_webapp"]:
+        return None
+    first = members["wa_webapp"][0]
+    given = reader.get(first, "wa_webapp_server_names", required=False)
+    if isinstance(given, list) and given and isinstance(given[0], str) and given[0] in (
+            hosts[first]["names"]["dns"] + hosts[first]["names"]["ip"]):
+        return _ip(given[0]) or given[0]
+    names = hosts[first]["names"]
+    return (names["dns"] + names["ip"] or [None])[0]
 
 
 def _overlap_errors(settings, hosts, errors):
@@ -278,6 +301,8 @@ def _collect(groups, hostvars, defaults):
         "db": settings["db"],
         "replay_window": settings["replay_window"],
         "images": settings["images"],
+        "web_security_level": settings["web_security_level"],
+        "webapp_server_name": _webapp_server_name(hosts, members, reader),
         "groups": members,
         "env_fragment_names": list(ENV_FRAGMENT_NAMES),
         "hosts": hosts,

@@ -6,8 +6,9 @@
 #   localhost/waent-sim-webapp:latest    `podman build` FROM the base: waent_sim + the launch
 #   localhost/waent-sim-coreapp:latest   script at the vendor's path, the vendor's volumes/ports
 #   localhost/waent-sim-db:bookworm      `podman build` FROM the lab image: MariaDB + PostgreSQL 15
-#   $WAENT_HOME/images/waent-sim-{webapp,coreapp}.tar   `podman save --format docker-archive`,
-#                                        what a lab host loads with `podman load`/`docker load -i`
+#   $WAENT_HOME/images/waent-sim-{webapp,coreapp}.tar   `podman save --format docker-archive` of
+#                                        localhost/waent-sim/{web,coreapp}:<version>, what a lab host
+#                                        loads with `podman load`/`docker load -i`
 # Every image carries labels that say what it was built from (the recipe hash, the sources hash,
 # the id of the image it was built FROM); a run where nothing changed is a no-op, and an archive
 # is exported again only when its image id changed (`<archive>.id`). WAENT_IMAGE_REBUILD=1
@@ -202,24 +203,30 @@ else
 fi
 
 # ---- 4. archives ------------------------------------------------------------------------------
+# Each archive carries the image under the name the roles run: <wa_image_registry>/<image>:<wa_version>
+# with the lab's wa_image_registry=localhost/waent-sim and wa_version=$SIM_VERSION (the version the
+# simulator reports), as a vendor image saved for an air-gapped site carries docker.whatsapp.biz/....
 # Written beside the target and renamed, the id last: an interrupted export is redone next time.
-export_archive() { # IMAGE FILE
+export_archive() { # IMAGE NAME FILE
   local id t
-  id=$(inspect "$1" '{{.Id}}')
-  if [ -s "$2" ] && [ "$(cat "$2.id" 2>/dev/null)" = "$id" ]; then
-    REPORT+=("$(printf '%-36s %-8s %4s s  archive %s' "${2##*/}" current 0 "$(mb "$(stat -c %s "$2")")")")
+  id="$(inspect "$1" '{{.Id}}') $2"
+  podman tag "$1" "$2"
+  if [ -s "$3" ] && [ "$(cat "$3.id" 2>/dev/null)" = "$id" ]; then
+    REPORT+=("$(printf '%-36s %-8s %4s s  archive %s' "${3##*/}" current 0 "$(mb "$(stat -c %s "$3")")")")
     return 0
   fi
   t=$(date +%s)
-  rm -f "$2.tmp" "$2.id"
-  timeout 600 podman save -q --format docker-archive -o "$2.tmp" "$1" \
-    || { rm -f "$2.tmp"; die "podman save of $1 failed"; }
-  mv -f "$2.tmp" "$2"
-  echo "$id" > "$2.id"
-  REPORT+=("$(printf '%-36s %-8s %4s s  archive %s' "${2##*/}" exported $(( $(date +%s) - t )) "$(mb "$(stat -c %s "$2")")")")
+  rm -f "$3.tmp" "$3.id"
+  timeout 600 podman save -q --format docker-archive -o "$3.tmp" "$2" \
+    || { rm -f "$3.tmp"; die "podman save of $2 failed"; }
+  mv -f "$3.tmp" "$3"
+  echo "$id" > "$3.id"
+  REPORT+=("$(printf '%-36s %-8s %4s s  archive %s' "${3##*/}" exported $(( $(date +%s) - t )) "$(mb "$(stat -c %s "$3")")")")
 }
-export_archive "$WEBAPP" "$OUT/waent-sim-webapp.tar"
-export_archive "$COREAPP" "$OUT/waent-sim-coreapp.tar"
+SIM_VERSION=$(sed -n 's/^API_VERSION = "\(v[0-9.]*\)".*/\1/p' "$SRC/api.py")
+[ -n "$SIM_VERSION" ] || die "no API_VERSION in $SRC/api.py"
+export_archive "$WEBAPP" "localhost/waent-sim/web:$SIM_VERSION" "$OUT/waent-sim-webapp.tar"
+export_archive "$COREAPP" "localhost/waent-sim/coreapp:$SIM_VERSION" "$OUT/waent-sim-coreapp.tar"
 
 # ---- 5. previous builds, derived images first -------------------------------------------------
 for (( i = ${#RETIRE[@]} - 1; i >= 0; i-- )); do

@@ -38,7 +38,7 @@ WA_DEFAULTS = {
     "wa_image_registry": "docker.whatsapp.biz",
     # The role's default is empty (no release is assumed); this stands for the inventory's value.
     "wa_version": "v2.53.2",
-    "wa_container_runtime": "docker",
+    "wa_container_runtime": "docker", "wa_web_security_level": "MODERN",
 }
 
 NTP = [{"host": "ntp1.example.com", "iburst": True}, {"host": "10.30.0.123"}]
@@ -311,8 +311,8 @@ def test_missing_variables_name_the_role():
         "defaults); or set it in the inventory")
     assert [e.split(" ")[0] for e in errors] == [
         "wa_multiconnect", "wa_db_engine", "wa_db_port", "wa_db_username", "wa_replay_window", "wa_image_registry",
-        "wa_version", "wa_container_runtime", "wa_webapp_port", "wa_data_root", "wa_coreapp_external_ports"]
-    assert "for host web1.example.com:" in errors[8] and "for host core1.example.com:" in errors[10]
+        "wa_version", "wa_web_security_level", "wa_container_runtime", "wa_webapp_port", "wa_data_root", "wa_coreapp_external_ports"]
+    assert "for host web1.example.com:" in errors[9] and "for host core1.example.com:" in errors[11]
 
 
 def _single_with(**changes):
@@ -542,8 +542,11 @@ def test_env_digest_needs_every_fragment():
         ({"wa_version": ""}, ["wa_version", "not an image tag", "v2.53.2"]),
         ({"wa_version": "v2.53.2 "}, ["wa_version", "not an image tag"]),
         ({"wa_container_runtime": "Docker"}, ["wa_container_runtime", "docker", "podman"]),
+        ({"wa_web_security_level": "MODERN "}, ["wa_web_security_level", "without the spaces"]),
+        ({"wa_web_security_level": "HIGH"}, ["wa_web_security_level", "INTERMEDIATE or OLD"]),
     ],
-    ids=["registry-url", "registry-bad", "registry-empty", "version-empty", "version-space", "runtime-case"],
+    ids=["registry-url", "registry-bad", "registry-empty", "version-empty", "version-space", "runtime-case",
+         "level-space", "level-unknown"],
 )
 def test_image_and_runtime_errors(variables, expected):
     groups, hostvars = single()
