@@ -43,7 +43,9 @@ options:
     choices: [started, restarted, absent]
     default: started
   image:
-    description: The image reference. Required unless O(state=absent).
+    description:
+      - The image reference. Required with O(state=started). Without it O(state=restarted) only
+        restarts the existing container.
     type: str
   env_files:
     description:
@@ -246,20 +248,21 @@ def main():
             "log_options": {"type": "dict", "default": {}},
             "labels": {"type": "dict", "default": {}},
         },
-        required_if=[("state", "started", ["image"]), ("state", "restarted", ["image"])],
+        required_if=[("state", "started", ["image"])],
         supports_check_mode=True,
     )
     params = module.params
     name = params["name"]
     binary = module.get_bin_path(params["engine"])
-    desired = None if params["state"] == "absent" else ct.desired_spec(params, _read)
+    desired = ct.desired_spec(params, _read) if params["image"] and params["state"] != "absent" else None
+    restart_only = params["state"] == "restarted" and desired is None
     if binary is None:
         # A fresh host in check mode: the runtime role would install the engine first.
         if module.check_mode and desired is not None:
             module.exit_json(changed=True, action="create", reasons=[f"{params['engine']} is not installed yet"],
                              container={"id": None, "image_id": None, "running": False, "env_digest": None},
                              diff={"before": {}, "after": ct.diff_view(desired)})
-        if desired is None:
+        if params["state"] == "absent":
             module.exit_json(changed=False, action="none", reasons=[], container={"id": None})
         module.fail_json(msg=f"{params['engine']} is not installed on this host: the waent.onprem.container_runtime "
                              "role installs it (wa_container_runtime names the engine)")
@@ -274,8 +277,13 @@ def main():
         if desired and desired["env_digest"] is None and not module.check_mode:
             missing = [p for p in params["env_files"] if not os.path.exists(p)]
             module.fail_json(msg=f"env files missing on this host: {', '.join(missing)}")
-        action, reasons = ct.plan(current, desired, image_id, params["state"],
-                                  params["assume_env_changed"] and module.check_mode)
+        if restart_only:
+            if current is None:
+                module.fail_json(msg=f"there is no container {name} to restart")
+            action, reasons = "restart", ["state=restarted"]
+        else:
+            action, reasons = ct.plan(current, desired, image_id, params["state"],
+                                      params["assume_env_changed"] and module.check_mode)
         if desired and image_id is None:
             reasons.append(f"the image {desired['image']} is not on the host yet")
             action = "recreate" if current else "create"
@@ -284,7 +292,7 @@ def main():
             "action": action,
             "reasons": reasons,
             "diff": {"before": ct.diff_view((current or {}).get("spec")) if current else {},
-                     "after": ct.diff_view(desired) if desired else {}},
+                     "after": {} if params["state"] == "absent" else ct.diff_view(desired or (current or {}).get("spec"))},
         }
         if not module.check_mode:
             if action in ("recreate", "remove"):

@@ -39,6 +39,9 @@ ROLE_SCOPES = {
     "firewall": PRODUCT_GROUPS,
     "database": ("wa_db",),
     "db_client": APP_GROUPS,
+    "container_runtime": APP_GROUPS,
+    "coreapp": ("wa_coreapp", "wa_master"),
+    "webapp": ("wa_webapp",),
 }
 
 # Facts the roles publish: on a re-run with fact caching they are host variables, not typos.
@@ -54,6 +57,10 @@ PUBLISHED = frozenset(
         "timesync_status",
         "firewall_report",
         "db_client_env_files",
+        "db_client_env_changed",
+        "container_runtime_settings",
+        "coreapp_containers",
+        "webapp_api",
         "db_client_env_digests",
         "db_client_sessions",
         "database_tls_facts",

@@ -19,6 +19,7 @@ import ipaddress
 import re
 
 from ansible_collections.waent.onprem.plugins.plugin_utils._preflight import APP_GROUPS, Problem, option_problems
+from ansible_collections.waent.onprem.plugins.plugin_utils._preflight_app_rules import RULES as _APP_RULES
 from ansible_collections.waent.onprem.plugins.test.net import cidr as _is_cidr
 from ansible_collections.waent.onprem.plugins.test.net import hostname as is_hostname
 
@@ -371,6 +372,7 @@ RULES = {
     "database": rules_database,
     "db_client": rules_db_client,
     "firewall": rules_firewall,
+    **_APP_RULES,
 }
 
 
