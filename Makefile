@@ -29,13 +29,13 @@ images: setup
 sim-images: images
 	@bash tests/simulator/build-images.sh
 
-lab: images
+lab: sim-images
 	@$(ENV) bash tests/lab/lab.sh up
 
 lab-destroy:
 	@$(ENV) bash tests/lab/lab.sh destroy
 
-test: images
+test: sim-images
 	@bash scripts/test.sh all
 
 # Committed HEAD in a temporary clone with a throw-away WAENT_HOME and a rebuilt lab image; the
@@ -55,7 +55,7 @@ units: setup
 simulator: images
 	@bash scripts/test.sh simulator
 
-molecule: images
+molecule: sim-images
 	@SCENARIOS="$(SCENARIOS)" bash scripts/test.sh molecule
 
 changelog: setup
