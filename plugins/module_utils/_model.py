@@ -155,7 +155,7 @@ def _deployment_settings(reader, sources, app_hosts, errors):
     if level is not _MISSING and level not in WEB_SECURITY_LEVELS:
         hint = (f" (without the spaces: {level.strip()!r})" if isinstance(level, str) and level.strip() in WEB_SECURITY_LEVELS
                 else "")
-        errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default, TLS 1.3 only), "
+        errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default: TLS 1.2, ECDHE AEAD suites), "
                       f"INTERMEDIATE or OLD, in capitals{hint}")
     settings["web_security_level"] = level if level in WEB_SECURITY_LEVELS else None
     settings["replay_window"] = window if isinstance(window, (int, float)) and not isinstance(window, bool) else None
