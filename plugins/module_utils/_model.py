@@ -30,6 +30,7 @@ from ansible_collections.waent.onprem.plugins.module_utils._flows import _sorted
 from ansible_collections.waent.onprem.plugins.module_utils._flows import compute_flows
 from ansible_collections.waent.onprem.plugins.module_utils._model_containers import (
     APP_GROUPS,
+    CONTAINER_BRIDGE,
     ENV_FRAGMENT_NAMES,
     _add_containers,
     _host_ports,
@@ -303,6 +304,7 @@ def _collect(groups, hostvars, defaults):
         "images": settings["images"],
         "web_security_level": settings["web_security_level"],
         "webapp_server_name": _webapp_server_name(hosts, members, reader),
+        "container_bridge": CONTAINER_BRIDGE,
         "groups": members,
         "env_fragment_names": list(ENV_FRAGMENT_NAMES),
         "hosts": hosts,

@@ -42,6 +42,10 @@ MEDIA_DIR = "media"  # <wa_data_root>/media: one per machine, shared by its cont
 ENV_ROOT = "/etc/waent"  # <ENV_ROOT>/<container>/<fragment>
 DB_TLS_FILES = (("ca", "db-ca.pem"), ("cert", "db-client.crt"), ("key", "db-client.key"))
 
+# The bridge interface of the product's container network on every app machine: the firewall
+# lets a machine's own containers reach its published ports (a co-hosted Master and Coreapp).
+CONTAINER_BRIDGE = "waent0"
+
 # Container ports (reference section 1.4).
 WEBAPP_CONTAINER_PORT = 443
 COREAPP_CONTAINER_PORTS = (6250, 6251, 6252, 6253)
