@@ -12,7 +12,7 @@ help:
 	@echo "make setup        install packages, podman config, toolchain venv, collections"
 	@echo "make images       build the lab base image (cached by recipe hash)"
 	@echo "make sim-images   images + the Webapp/Coreapp simulator images, their archives, the simulator DB image"
-	@echo "make lab          setup + images + lab hosts + converge site.yml + report"
+	@echo "make lab          setup + images + lab hosts + converge site.yml + report [TOPOLOGY=single|multiconnect]"
 	@echo "make lab-destroy  remove the lab's containers and networks (and nothing else)"
 	@echo "make test         setup + images + lint + sanity + units + simulator + molecule"
 	@echo "make test-fresh   make test as on a fresh machine: clone of HEAD, empty toolchain cache, image rebuilt"
@@ -29,8 +29,10 @@ images: setup
 sim-images: images
 	@bash tests/simulator/build-images.sh
 
+# make lab TOPOLOGY=multiconnect: 1 Webapp, 2 Coreapps, 2 Masters (one co-hosted), PostgreSQL, podman.
+TOPOLOGY ?= single
 lab: sim-images
-	@$(ENV) bash tests/lab/lab.sh up
+	@$(ENV) TOPOLOGY=$(TOPOLOGY) bash tests/lab/lab.sh up
 
 lab-destroy:
 	@$(ENV) bash tests/lab/lab.sh destroy

@@ -29,6 +29,7 @@ MANAGED_BY = "waent.onprem"
 FIELDS = (
     ("image", "image"),
     ("env_digest", "env files"),
+    ("files_digest", "watched files"),
     ("ports", "published ports"),
     ("mounts", "mounts"),
     ("network", "network"),
@@ -42,6 +43,17 @@ FIELDS = (
 
 class EngineError(Exception):
     """The engine refused a command; the message says which and why."""
+
+
+def _digest_watched(read, paths):
+    """SHA-256 over the watched files' paths and content digests, None if one is missing."""
+    lines = []
+    for path in paths:
+        content = read(path)
+        if content is None:
+            return None
+        lines.append(f"{hashlib.sha256(content).hexdigest()}  {path}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def _digest_files(read, paths):
@@ -80,6 +92,8 @@ def desired_spec(params, read):
         "image": params["image"],
         "env_files": list(params["env_files"]),
         "env_digest": _digest_files(read, params["env_files"]),
+        "watch_files": list(params.get("watch_files") or []),
+        "files_digest": _digest_watched(read, params.get("watch_files") or []),
         "ports": ports,
         "mounts": mounts,
         "network": params["network"],
@@ -121,7 +135,8 @@ def _bare(image_id):
 
 
 def plan(current, desired, image_id, state="started", assume_env_changed=False):
-    """(action, reasons): the one decision. ``action`` is one of ``none``, ``create``,
+    """(action, reasons): the one decision. ``assume_env_changed`` (check mode: a task before
+    would rewrite a file) counts the env files and the watched files as changed. ``action`` is one of ``none``, ``create``,
     ``recreate``, ``start``, ``restart``, ``remove``. ``image_id``: the id the image reference
     has on the host now (None: not there yet)."""
     if state == "absent":
@@ -134,9 +149,9 @@ def plan(current, desired, image_id, state="started", assume_env_changed=False):
     else:
         before = current["spec"]
         for field, words in FIELDS:
-            if field == "env_digest":
-                if assume_env_changed or desired["env_digest"] is None or before.get("env_digest") != desired["env_digest"]:
-                    reasons.append("env files changed")
+            if field in ("env_digest", "files_digest"):
+                if assume_env_changed or desired[field] is None or before.get(field) != desired[field]:
+                    reasons.append(f"{words} changed")
             elif before.get(field) != desired.get(field):
                 reasons.append(f"{words} changed")
     if image_id and current["image_id"] and _bare(image_id) != current["image_id"]:

@@ -17,7 +17,7 @@ description:
   - A container's settings cannot change in place. The module stores the settings it created the
     container with as the label C(org.waent.spec) (env files as the digest of their content, never
     their values) and recreates the container exactly when the image reference, the image behind
-    it, the env files' content, the published ports, the mounts, the network, the dropped
+    it, the env files' content, the watched files' content, the published ports, the mounts, the network, the dropped
     capabilities, the restart policy, the log settings, the hostname or the labels differ. Nothing
     else restarts it. A container it did not create (no label) is recreated.
   - The image must be on the host (the C(waent.onprem.container_runtime) role loads or pulls it).
@@ -54,10 +54,18 @@ options:
     type: list
     elements: path
     default: []
+  watch_files:
+    description:
+      - Files the container reads at start (for example its database TLS key, certificate and CA
+        in the data volume). Their content is compared by digest like the env files', so a renewed
+        certificate recreates the container.
+    type: list
+    elements: path
+    default: []
   assume_env_changed:
     description:
-      - Treat the env files as changed. For check mode, where a task before this one would
-        rewrite a file it did not write.
+      - Treat the env files and the watched files as changed. For check mode, where a task before
+        this one would rewrite a file it did not write.
     type: bool
     default: false
   published_ports:
@@ -227,6 +235,7 @@ def main():
             "state": {"type": "str", "default": "started", "choices": ["started", "restarted", "absent"]},
             "image": {"type": "str"},
             "env_files": {"type": "list", "elements": "path", "default": []},
+            "watch_files": {"type": "list", "elements": "path", "default": []},
             "assume_env_changed": {"type": "bool", "default": False},
             "published_ports": {"type": "list", "elements": "dict", "default": [], "options": {
                 "host_ip": {"type": "str", "default": ""},
@@ -274,9 +283,9 @@ def main():
             module.fail_json(msg=f"the image {desired['image']} is not on this host: the waent.onprem.container_runtime "
                                  "role loads it from container_runtime_image_archives or pulls it from "
                                  "wa_image_registry (check wa_image_registry and wa_version)")
-        if desired and desired["env_digest"] is None and not module.check_mode:
-            missing = [p for p in params["env_files"] if not os.path.exists(p)]
-            module.fail_json(msg=f"env files missing on this host: {', '.join(missing)}")
+        if desired and None in (desired["env_digest"], desired["files_digest"]) and not module.check_mode:
+            missing = [p for p in params["env_files"] + params["watch_files"] if not os.path.exists(p)]
+            module.fail_json(msg=f"files missing on this host: {', '.join(missing)}")
         if restart_only:
             if current is None:
                 module.fail_json(msg=f"there is no container {name} to restart")

@@ -57,7 +57,7 @@ PUBLISHED = frozenset(
         "timesync_status",
         "firewall_report",
         "db_client_env_files",
-        "db_client_env_changed",
+        "db_client_changed",
         "container_runtime_settings",
         "coreapp_containers",
         "webapp_api",

@@ -27,10 +27,13 @@ def rules_container_runtime(host, values, ctx):
     subnet = values.get("container_runtime_network_subnet")
     if isinstance(subnet, str) and subnet:
         try:
-            ipaddress.ip_network(subnet.strip(), strict=True)
+            network = ipaddress.ip_network(subnet.strip(), strict=True)
+            if network.version != 4 or not 16 <= network.prefixlen <= 24:
+                raise ValueError(subnet)
         except ValueError:
-            out.append(Problem("container_runtime_network_subnet", f"is {subnet!r}, not a network in CIDR notation "
-                               "with its host bits zero: write for example 172.30.5.0/24, or leave it empty", host))
+            out.append(Problem("container_runtime_network_subnet", f"is {subnet!r}, not an IPv4 network from /16 to "
+                               "/24 in CIDR notation with its host bits zero: write for example 172.30.5.0/24, or "
+                               "leave it empty", host))
     size = values.get("container_runtime_log_max_size")
     if isinstance(size, str) and not _SIZE.match(size):
         out.append(Problem("container_runtime_log_max_size", f"is {size!r}: write a size as docker and podman read "

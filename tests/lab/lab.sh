@@ -14,8 +14,15 @@ export ANSIBLE_FORKS=${ANSIBLE_FORKS:-10}
 case "${1:-up}" in
   up)
     t0=$(date +%s)
+    export TOPOLOGY=${TOPOLOGY:-single}
+    # Another topology's lab holds the same names and addresses: replace it.
+    if [ -f .cache/lab/topology ] && [ "$(cat .cache/lab/topology)" != "$TOPOLOGY" ]; then
+      echo "[lab] replacing the $(cat .cache/lab/topology) lab with a $TOPOLOGY lab"
+      ansible-playbook playbooks/lab_destroy.yml
+    fi
     echo "[lab] creating zone networks and hosts"
     ansible-playbook playbooks/lab_up.yml
+    echo "$TOPOLOGY" > .cache/lab/topology
     t1=$(date +%s)
     echo "[lab] converging playbooks/site.yml"
     ansible-playbook -i "$INVENTORY" playbooks/site.yml | tee .cache/lab/site.log
@@ -28,6 +35,7 @@ case "${1:-up}" in
     ;;
   destroy)
     ansible-playbook playbooks/lab_destroy.yml
+    rm -f .cache/lab/topology
     ;;
   *) echo "usage: $0 up|destroy" >&2; exit 2 ;;
 esac

@@ -36,6 +36,7 @@ def params(**changes):
         "log_driver": "json-file",
         "log_options": {"max-size": "50m", "max-file": "5"},
         "labels": {},
+        "watch_files": [],
     }
     base.update(changes)
     return base
@@ -106,7 +107,18 @@ def test_changed_env_file_recreates():
 def test_check_mode_assumes_a_rewritten_env_changed():
     spec = ct.desired_spec(params(), read(FILES))
     assert ct.plan(ct.current_state(inspected(spec)), spec, "aaa", assume_env_changed=True) == (
-        "recreate", ["env files changed"])
+        "recreate", ["env files changed", "watched files changed"])
+
+
+def test_renewed_certificate_recreates():
+    """A watched file (the DB client certificate) with new content recreates; its path is in
+    the spec, its content only as a digest."""
+    files = dict(FILES, **{"/srv/waent/wacore/certs/db-client.crt": b"-----BEGIN CERTIFICATE-----\nold\n"})
+    before = ct.desired_spec(params(watch_files=["/srv/waent/wacore/certs/db-client.crt"]), read(files))
+    files["/srv/waent/wacore/certs/db-client.crt"] = b"-----BEGIN CERTIFICATE-----\nnew\n"
+    after = ct.desired_spec(params(watch_files=["/srv/waent/wacore/certs/db-client.crt"]), read(files))
+    assert "new" not in ct.spec_text(after)
+    assert ct.plan(ct.current_state(inspected(before)), after, "aaa") == ("recreate", ["watched files changed"])
 
 
 def test_moved_tag_recreates():
