@@ -34,6 +34,11 @@ def rules_container_runtime(host, values, ctx):
             out.append(Problem("container_runtime_network_subnet", f"is {subnet!r}, not an IPv4 network from /16 to "
                                "/24 in CIDR notation with its host bits zero: write for example 172.30.5.0/24, or "
                                "leave it empty", host))
+    driver, engine = values.get("container_runtime_storage_driver"), values.get("wa_container_runtime")
+    if (driver, engine) in (("overlay", "docker"), ("overlay2", "podman")):
+        other = "overlay2" if engine == "docker" else "overlay"
+        out.append(Problem("container_runtime_storage_driver", f"is {driver!r}, which {engine} does not know: write "
+                           f"{other} ({engine}'s name for it), fuse-overlayfs, vfs, or leave it empty", host))
     size = values.get("container_runtime_log_max_size")
     if isinstance(size, str) and not _SIZE.match(size):
         out.append(Problem("container_runtime_log_max_size", f"is {size!r}: write a size as docker and podman read "
