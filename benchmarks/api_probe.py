@@ -33,8 +33,9 @@ TIMEOUT = 3.0
 MAX_DURATION = 1800
 
 
-def call(context, address, port, server_name, method, path, headers=None):
-    """(status, body) or (None, error text)."""
+def call(context, target, method, path, headers=None):
+    """(status, body) or (None, error text); ``target`` is (address, port, server name)."""
+    address, port, server_name = target
     try:
         raw = socket.create_connection((address, port), timeout=TIMEOUT)
         conn = http.client.HTTPSConnection(server_name, port, timeout=TIMEOUT, context=context)
@@ -52,6 +53,7 @@ def main():
     address, port, server_name, ca, passwords_file, out, duration, stop_file = sys.argv[1:9]
     port, duration = int(port), min(float(duration), MAX_DURATION)
     context = ssl.create_default_context(cafile=ca)
+    target = (address, port, server_name)
     start = time.monotonic()
     token, last_health = None, -HEALTH_EVERY
     with open(out, "a", encoding="utf-8") as log:
@@ -66,7 +68,7 @@ def main():
                 passwords = [line.rstrip("\n") for line in handle if line.strip()]
             for password in passwords:
                 basic = base64.b64encode(f"admin:{password}".encode()).decode()
-                status, body = call(context, address, port, server_name, "POST", "/v1/users/login",
+                status, body = call(context, target, "POST", "/v1/users/login",
                                     {"Authorization": f"Basic {basic}", "Content-Length": "0"})
                 if status == 200:
                     record("login", True, "200")
@@ -81,14 +83,14 @@ def main():
             if token is None:
                 token = login()
             if token is not None:
-                status, body = call(context, address, port, server_name, "GET", "/v1/settings/application",
+                status, body = call(context, target, "GET", "/v1/settings/application",
                                     {"Authorization": f"Bearer {token}"})
                 record("settings", status == 200, status if status is not None else body)
                 if status == 401:
                     token = None
                 if tick - last_health >= HEALTH_EVERY and token is not None:
                     last_health = tick
-                    status, body = call(context, address, port, server_name, "GET", "/v1/health",
+                    status, body = call(context, target, "GET", "/v1/health",
                                         {"Authorization": f"Bearer {token}"})
                     connected = False
                     if status == 200:

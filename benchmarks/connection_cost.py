@@ -49,7 +49,7 @@ def start_host(public_key):
     sh("podman", "network", "create", "--subnet", SUBNET, NETWORK)
     sh("podman", "run", "--detach", "--name", NAME, "--systemd", "always", "--network", NETWORK, "--ip", ADDRESS,
        IMAGE, "/sbin/init")
-    for _ in range(60):
+    for _attempt in range(60):
         state = sh("podman", "exec", NAME, "systemctl", "is-system-running", check=False).stdout.strip()
         if state in ("running", "degraded"):
             break
@@ -57,7 +57,7 @@ def start_host(public_key):
     sh("podman", "exec", NAME, "sh", "-c",
        f"mkdir -p /root/.ssh && chmod 700 /root/.ssh && echo '{public_key}' > /root/.ssh/authorized_keys "
        "&& chmod 600 /root/.ssh/authorized_keys && systemctl restart ssh")
-    for _ in range(30):
+    for _attempt in range(30):
         if sh("podman", "exec", NAME, "systemctl", "is-active", "ssh", check=False).stdout.strip() == "active":
             return
         time.sleep(1)
@@ -86,9 +86,10 @@ def write_files(work, tasks, key):
 
 
 def run(work, variant):
-    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_SSH_ARGS=(
-        f"-o ControlMaster=auto -o ControlPersist=60s -o ControlPath={work}/cp-%%C "
-        "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
+    ssh_args = (f"-o ControlMaster=auto -o ControlPersist=60s -o ControlPath={work}/cp-%%C "
+                "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no")
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_SSH_ARGS=ssh_args,
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
     start = time.monotonic()
     result = sh("ansible-playbook", "-i", os.path.join(work, f"{variant}.json"), os.path.join(work, "play.yml"),
                 check=False, env=env)
@@ -99,7 +100,7 @@ def run(work, variant):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
@@ -113,7 +114,7 @@ def main():
         for variant in variants:  # warm-up: ControlMaster, AnsiballZ cache, page cache
             run(work, variant)
         times = {variant: [] for variant in variants}
-        for _ in range(args.repeat):
+        for _round in range(args.repeat):
             for variant in variants:
                 times[variant].append(run(work, variant))
         print(f"{args.tasks} tasks (ansible.builtin.stat), {args.repeat} runs each, interleaved; median wall time")

@@ -25,9 +25,9 @@ def seconds(stamp):
 
 
 def phases(log, scenario):
-    parts = re.split(r"INFO\s+\[%s > (\w+)\] Executing" % re.escape(scenario), log)
+    parts = re.split(rf"INFO\s+\[{re.escape(scenario)} > (\w+)\] Executing", log)
     found = {}
-    for name, body in zip(parts[1::2], parts[2::2]):
+    for name, body in zip(parts[1::2], parts[2::2], strict=False):
         totals = re.findall(r"\((\d+:\d+:\d+\.\d+)\)\s+(\d+:\d+:\d+\.\d+)", body)
         recap = re.findall(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)", body, re.M)
         tasks = re.findall(r"^TASK \[(.*?)\].*?\n\S+ \d+ \S+ \d+\s+\S+ \+\d+ \((\d+:\d+:\d+\.\d+)\)", body, re.M)
@@ -36,15 +36,15 @@ def phases(log, scenario):
         found[name] = {
             "seconds": seconds(totals[-1][1]) if totals else 0.0,
             "tasks": len(re.findall(r"^TASK \[", body, re.M)),
-            "ok": sum(int(ok) for ok, _ in recap),
-            "changed": sum(int(changed) for _, changed in recap),
+            "ok": sum(int(ok) for ok, _changed in recap),
+            "changed": sum(int(changed) for _ok, changed in recap),
             "durations": durations,
         }
     return found
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("scenario")
     parser.add_argument("--log", help="a saved `molecule test` log instead of a new run")
     args = parser.parse_args()
@@ -59,13 +59,14 @@ def main():
     for name, phase in found.items():
         print(f"{name:<12}{phase['seconds']:>13.1f}{phase['tasks']:>7}{phase['ok']:>6}{phase['changed']:>9}")
     first, noop = found["converge"]["seconds"], found["idempotence"]["seconds"]
-    print(f"no-op converge / first converge: {noop:.1f} s / {first:.1f} s = {100 * noop / first:.1f} % (target <= 40 %)")
+    share = 100 * noop / first
+    print(f"no-op converge / first converge: {noop:.1f} s / {first:.1f} s = {share:.1f} % (target <= 40 %)")
     by_role = {}
     for duration, task in found["idempotence"]["durations"]:
         role = task.split(" : ")[0]
         by_role[role] = by_role.get(role, 0.0) + duration
-    print("no-op converge by role (s): " + ", ".join(f"{role} {total:.1f}" for role, total in
-                                                   sorted(by_role.items(), key=lambda item: -item[1])[:8]))
+    ranked = sorted(by_role.items(), key=lambda item: -item[1])[:8]
+    print("no-op converge by role (s): " + ", ".join(f"{role} {total:.1f}" for role, total in ranked))
 
 
 if __name__ == "__main__":

@@ -72,16 +72,16 @@ def recovered(samples, after):
     return all(s is not None and s["ok"] for s in last.values())
 
 
-def measure(secret, work):
+def measure(name, work):
     new_password = None
     passwords = [admin_password()]
-    extra = {"pki_rotate": [secret]}
-    if secret == "wa_admin_password":
+    extra = {"pki_rotate": [name]}
+    if name == "wa_admin_password":
         # Chosen here so the probe can log in with it as soon as the API has it.
         new_password = "Rot-" + secrets.token_urlsafe(18) + "a1A!"
         extra["pki_admin_password"] = new_password
         passwords.insert(0, new_password)
-    local = os.path.join(work, f"passwords-{secret}")
+    local = os.path.join(work, f"passwords-{name}")
     with open(os.fdopen(os.open(local, os.O_WRONLY | os.O_CREAT, 0o600), "w")) as handle:
         handle.write("\n".join(passwords) + "\n")
     for source, target in ((os.path.join(ROOT, "benchmarks", "api_probe.py"), "/root/api_probe.py"),
@@ -91,7 +91,7 @@ def measure(secret, work):
     sh("podman", "exec", "--detach", ADMIN, "python3", "/root/api_probe.py", WEB, str(PORT), NAME, "/root/wa-ca.crt",
        "/root/probe-passwords", "/root/probe.log", "900", "/root/probe.stop")
     time.sleep(8)
-    extra_file = os.path.join(work, f"extra-{secret}.json")
+    extra_file = os.path.join(work, f"extra-{name}.json")
     with open(os.fdopen(os.open(extra_file, os.O_WRONLY | os.O_CREAT, 0o600), "w")) as handle:
         json.dump(extra, handle)
     begin = time.monotonic()
@@ -100,18 +100,19 @@ def measure(secret, work):
     took = time.monotonic() - begin
     if run.returncode != 0:
         print(run.stdout[-3000:], file=sys.stderr)
-        raise SystemExit(f"rotate_secrets.yml failed for {secret}")
+        raise SystemExit(f"rotate_secrets.yml failed for {name}")
     deadline = time.monotonic() + RECOVERY_LIMIT
     samples = []
     while time.monotonic() < deadline:
         time.sleep(7)
-        samples = [json.loads(line) for line in sh("podman", "exec", ADMIN, "cat", "/root/probe.log").stdout.splitlines()]
+        lines = sh("podman", "exec", ADMIN, "cat", "/root/probe.log").stdout.splitlines()
+        samples = [json.loads(line) for line in lines]
         if samples and recovered(samples, samples[-1]["t"] - 7):
             break
     sh("podman", "exec", ADMIN, "sh", "-c", "touch /root/probe.stop; rm -f /root/probe-passwords")
     api, api_at = longest_failure(samples, "settings")
     health, health_at = longest_failure(samples, "health")
-    return {"secret": secret, "run_s": round(took, 1), "api_failing_s": api, "api_failing_from_s": api_at,
+    return {"secret": name, "run_s": round(took, 1), "api_failing_s": api, "api_failing_from_s": api_at,
             "health_not_connected_s": health, "logins": sum(1 for s in samples if s["call"] == "login" and s["ok"]),
             "failed_logins": sum(1 for s in samples if s["call"] == "login" and not s["ok"]),
             "samples": len(samples), "recovered": bool(samples) and recovered(samples, samples[-1]["t"] - 7)}
@@ -121,8 +122,8 @@ def main():
     chosen = sys.argv[1:] or SECRETS
     work = tempfile.mkdtemp(prefix="waent-rotation.")
     results = []
-    for secret in chosen:
-        result = measure(secret, work)
+    for name in chosen:
+        result = measure(name, work)
         results.append(result)
         print(json.dumps(result), flush=True)
     sh("ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "rotate_secrets.yml"),

@@ -85,7 +85,8 @@ def desired_spec(params, read):
         key=lambda p: (p["container_port"], p["protocol"], p["host_ip"], p["host_port"]),
     )
     mounts = sorted(
-        ({"source": m["source"], "target": m["target"], "read_only": bool(m.get("read_only"))} for m in params["mounts"]),
+        ({"source": m["source"], "target": m["target"], "read_only": bool(m.get("read_only"))}
+         for m in params["mounts"]),
         key=lambda m: m["target"],
     )
     return {
@@ -136,8 +137,8 @@ def _bare(image_id):
 
 def plan(current, desired, image_id, state="started", assume_env_changed=False):
     """(action, reasons): the one decision. ``assume_env_changed`` (check mode: a task before
-    would rewrite a file) counts the env files and the watched files as changed. ``action`` is one of ``none``, ``create``,
-    ``recreate``, ``start``, ``restart``, ``remove``. ``image_id``: the id the image reference
+    would rewrite a file) counts the env files and the watched files as changed. ``action`` is one
+    of ``none``, ``create``, ``recreate``, ``start``, ``restart``, ``remove``. ``image_id``: the id the image reference
     has on the host now (None: not there yet)."""
     if state == "absent":
         return ("remove", ["state=absent"]) if current else ("none", [])
@@ -145,7 +146,7 @@ def plan(current, desired, image_id, state="started", assume_env_changed=False):
         return "create", ["no container"]
     reasons = []
     if current["spec"] is None:
-        reasons.append("not created by waent.onprem (no spec label)" if not current["managed"] else "spec label unreadable")
+        reasons.append("spec label unreadable" if current["managed"] else "not created by waent.onprem (no spec label)")
     else:
         before = current["spec"]
         for field, words in FIELDS:
@@ -211,9 +212,10 @@ class Engine:
         rc, out, err = self._run([self.binary] + argv)
         if rc != 0:
             text = (err or out or "").strip()
-            if missing_ok and ("no such" in text.lower() or "not found" in text.lower() or "no container" in text.lower()):
+            if missing_ok and any(word in text.lower() for word in ("no such", "not found", "no container")):
                 return None
-            raise EngineError(f"{self.binary} {' '.join(argv[:2])} failed (rc={rc}): {text.splitlines()[-1] if text else 'no output'}")
+            last = text.splitlines()[-1] if text else "no output"
+            raise EngineError(f"{self.binary} {' '.join(argv[:2])} failed (rc={rc}): {last}")
         try:
             data = json.loads(out or "null")
         except ValueError as exc:

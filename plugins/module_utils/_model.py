@@ -48,9 +48,9 @@ from ansible_collections.waent.onprem.plugins.module_utils._model_values import 
     _Reader,
     _registry,
     _runtime,
-    _tag,
     _server_names,
     _single_port,
+    _tag,
 )
 
 MODEL_VERSION = 1
@@ -154,10 +154,10 @@ def _deployment_settings(reader, sources, app_hosts, errors):
                           for image in ("web", "coreapp")}
     level, where = read("wa_web_security_level")
     if level is not _MISSING and level not in WEB_SECURITY_LEVELS:
-        hint = (f" (without the spaces: {level.strip()!r})" if isinstance(level, str) and level.strip() in WEB_SECURITY_LEVELS
-                else "")
-        errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default: TLS 1.2, ECDHE AEAD suites), "
-                      f"INTERMEDIATE or OLD, in capitals{hint}")
+        spaced = isinstance(level, str) and level.strip() in WEB_SECURITY_LEVELS
+        hint = f" (without the spaces: {level.strip()!r})" if spaced else ""
+        errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default: TLS 1.2, ECDHE "
+                      f"AEAD suites), INTERMEDIATE or OLD, in capitals{hint}")
     settings["web_security_level"] = level if level in WEB_SECURITY_LEVELS else None
     settings["replay_window"] = window if isinstance(window, (int, float)) and not isinstance(window, bool) else None
     return settings

@@ -275,14 +275,15 @@ def main():
             module.exit_json(changed=False, action="none", reasons=[], container={"id": None})
         module.fail_json(msg=f"{params['engine']} is not installed on this host: the waent.onprem.container_runtime "
                              "role installs it (wa_container_runtime names the engine)")
-    engine = ct.Engine(lambda argv: module.run_command(argv), binary)
+    engine = ct.Engine(module.run_command, binary)
     try:
         current = ct.current_state(engine.container(name))
         image_id = engine.image_id(desired["image"]) if desired else None
         if desired and image_id is None and not module.check_mode:
-            module.fail_json(msg=f"the image {desired['image']} is not on this host: the waent.onprem.container_runtime "
-                                 "role loads it from container_runtime_image_archives or pulls it from "
-                                 "wa_image_registry (check wa_image_registry and wa_version)")
+            module.fail_json(msg=f"the image {desired['image']} is not on this host: the "
+                                 "waent.onprem.container_runtime role loads it from "
+                                 "container_runtime_image_archives or pulls it from wa_image_registry (check "
+                                 "wa_image_registry and wa_version)")
         if desired and None in (desired["env_digest"], desired["files_digest"]) and not module.check_mode:
             missing = [p for p in params["env_files"] + params["watch_files"] if not os.path.exists(p)]
             module.fail_json(msg=f"files missing on this host: {', '.join(missing)}")
@@ -301,7 +302,8 @@ def main():
             "action": action,
             "reasons": reasons,
             "diff": {"before": ct.diff_view((current or {}).get("spec")) if current else {},
-                     "after": {} if params["state"] == "absent" else ct.diff_view(desired or (current or {}).get("spec"))},
+                     "after": {} if params["state"] == "absent"
+                     else ct.diff_view(desired or (current or {}).get("spec"))},
         }
         if not module.check_mode:
             if action in ("recreate", "remove"):

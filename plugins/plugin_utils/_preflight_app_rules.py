@@ -70,7 +70,8 @@ def _extra_env(host, values, name):
             out.append(Problem(name, f"sets {key}, which the roles set from the deployment model or the secrets "
                                "bundle: set the variable that owns it (wa_*, the pki role's secrets) instead", host))
         elif isinstance(value, (dict, list)) or "\n" in str(value):
-            out.append(Problem(name, f"sets {key} to more than one line of text (an env file holds one line per variable)",
+            out.append(Problem(name, f"sets {key} to more than one line of text (an env file holds one line per "
+                               "variable)",
                                host))
     return out
 
@@ -126,7 +127,8 @@ def _supplied_certificate_names(host, values):
     if not (isinstance(path, str) and path and os.path.isfile(path) and isinstance(names, list) and names):
         return []
     try:
-        from ansible_collections.waent.onprem.plugins.module_utils import _x509  # cryptography: only when needed
+        # Imported here: it needs cryptography, which only this check (a supplied certificate) uses.
+        from ansible_collections.waent.onprem.plugins.module_utils import _x509  # noqa: PLC0415
 
         with open(path, "rb") as handle:
             cert = _x509.load_certificates(handle.read())[0]
@@ -136,9 +138,10 @@ def _supplied_certificate_names(host, values):
     missing = [name for name in names if isinstance(name, str) and not _x509.name_matches(name, dns, ips)]
     if not missing:
         return []
-    return [Problem("wa_webapp_server_names", f"has {', '.join(missing)}, which the certificate of pki_webapp_cert_file "
-                    f"({path}) does not cover (its names: {', '.join(dns + ips) or 'none'}): give a certificate for "
-                    "every name clients use, or list only the names it has", host)]
+    names = ", ".join(dns + ips) or "none"
+    return [Problem("wa_webapp_server_names", f"has {', '.join(missing)}, which the certificate of "
+                    f"pki_webapp_cert_file ({path}) does not cover (its names: {names}): give a certificate "
+                    "for every name clients use, or list only the names it has", host)]
 
 
 RULES = {

@@ -43,7 +43,7 @@ def params(**changes):
 
 
 def read(files):
-    return lambda path: files.get(path)
+    return files.get
 
 
 def inspected(spec, running=True, image="sha256:aaa", managed=True):
@@ -51,7 +51,8 @@ def inspected(spec, running=True, image="sha256:aaa", managed=True):
     labels = {"io.buildah.version": "1.28.2"}
     if managed:
         labels.update({ct.MANAGED_LABEL: ct.MANAGED_BY, ct.SPEC_LABEL: ct.spec_text(spec)})
-    return {"Id": "2a200c77c643", "Image": image, "State": {"Running": running, "Status": "running" if running else "exited"},
+    state = {"Running": running, "Status": "running" if running else "exited"}
+    return {"Id": "2a200c77c643", "Image": image, "State": state,
             "Config": {"Labels": labels}}
 
 
@@ -147,7 +148,8 @@ def test_missing_and_absent():
 
 def test_restarted_restarts_an_unchanged_container():
     spec = ct.desired_spec(params(), read(FILES))
-    assert ct.plan(ct.current_state(inspected(spec)), spec, "aaa", state="restarted") == ("restart", ["state=restarted"])
+    current = ct.current_state(inspected(spec))
+    assert ct.plan(current, spec, "aaa", state="restarted") == ("restart", ["state=restarted"])
 
 
 def test_run_argv():
@@ -156,7 +158,7 @@ def test_run_argv():
     argv = ct.run_argv("docker", "waweb", spec)
     assert argv[:5] == ["docker", "run", "--detach", "--name", "waweb"]
     assert argv[-1] == "localhost/waent-sim/coreapp:v2.63.0"
-    pairs = list(zip(argv, argv[1:]))
+    pairs = list(zip(argv, argv[1:], strict=False))
     assert ("--publish", "[2001:db8::2]:9090:443/tcp") in pairs
     assert ("--env-file", "/etc/waent/wacore/db.env") in pairs
     assert ("--cap-drop", "MKNOD") in pairs and ("--network", "waent") in pairs

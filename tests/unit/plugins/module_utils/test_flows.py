@@ -18,7 +18,8 @@ COMMON = {
     "wa_coreapp_external_ports": [6250, 6251, 6252, 6253], "wa_webapp_server_names": [],
     "wa_db_engine": "MYSQL", "wa_db_port": 3306, "wa_db_username": "waent", "wa_data_root": "/srv/waent",
     "wa_replay_window": 10, "wa_db_hostname": "db.example.com",
-    "wa_image_registry": "docker.whatsapp.biz", "wa_version": "v2.53.2", "wa_container_runtime": "docker", "wa_web_security_level": "MODERN",
+    "wa_image_registry": "docker.whatsapp.biz", "wa_version": "v2.53.2",
+    "wa_container_runtime": "docker", "wa_web_security_level": "MODERN",
 }
 
 

@@ -311,7 +311,8 @@ def test_missing_variables_name_the_role():
         "defaults); or set it in the inventory")
     assert [e.split(" ")[0] for e in errors] == [
         "wa_multiconnect", "wa_db_engine", "wa_db_port", "wa_db_username", "wa_replay_window", "wa_image_registry",
-        "wa_version", "wa_web_security_level", "wa_container_runtime", "wa_webapp_port", "wa_data_root", "wa_coreapp_external_ports"]
+        "wa_version", "wa_web_security_level", "wa_container_runtime", "wa_webapp_port", "wa_data_root",
+        "wa_coreapp_external_ports"]
     assert "for host web1.example.com:" in errors[9] and "for host core1.example.com:" in errors[11]
 
 
@@ -536,7 +537,8 @@ def test_env_digest_needs_every_fragment():
 @pytest.mark.parametrize(
     "variables, expected",
     [
-        ({"wa_image_registry": "https://registry.example.com/wa"}, ["wa_image_registry", "a URL", "'registry.example.com/wa'"]),
+        ({"wa_image_registry": "https://registry.example.com/wa"},
+         ["wa_image_registry", "a URL", "'registry.example.com/wa'"]),
         ({"wa_image_registry": "registry.example.com/WhatsApp "}, ["wa_image_registry", "not a registry host"]),
         ({"wa_image_registry": ""}, ["wa_image_registry", "without a scheme"]),
         ({"wa_version": ""}, ["wa_version", "not an image tag", "v2.53.2"]),
