@@ -29,7 +29,7 @@ images: setup
 sim-images: images
 	@bash tests/simulator/build-images.sh
 
-# make lab TOPOLOGY=multiconnect: 1 Webapp, 2 Coreapps, 2 Masters (one co-hosted), PostgreSQL, podman.
+# make lab TOPOLOGY=multiconnect: 1 Webapp, 2 Coreapps, 2 Masters (one co-hosted), podman.
 TOPOLOGY ?= single
 lab: sim-images
 	@$(ENV) TOPOLOGY=$(TOPOLOGY) bash tests/lab/lab.sh up

@@ -76,8 +76,19 @@ def _extra_env(host, values, name):
     return out
 
 
+def _postgresql(host, values):
+    """The vendor's containers cannot reach PostgreSQL over TLS (reference section 2.1)."""
+    if values.get("wa_db_engine") != "PGSQL":
+        return []
+    return [Problem("wa_db_engine", "is PGSQL: the product's containers cannot reach PostgreSQL over TLS - the "
+                    "Webapp applies WA_DB_SSL_* to MySQL only and the Coreapp refuses them with PostgreSQL "
+                    "(reference section 2.1, Setup-Scripts issue #81) - so the security guide's encrypted "
+                    "database connection cannot be met; use MYSQL (MySQL or MariaDB)", host)]
+
+
 def rules_coreapp(host, values, ctx):
-    return _single_line(host, values, ("coreapp_wa_secret",)) + _extra_env(host, values, "coreapp_extra_env")
+    return (_single_line(host, values, ("coreapp_wa_secret",)) + _extra_env(host, values, "coreapp_extra_env")
+            + _postgresql(host, values))
 
 
 def _https_url(value):
@@ -98,7 +109,7 @@ def _https_url(value):
 
 def rules_webapp(host, values, ctx):
     out = _single_line(host, values, ("webapp_wa_secret", "webapp_jwt_key", "webapp_admin_password"))
-    out += _extra_env(host, values, "webapp_extra_env")
+    out += _extra_env(host, values, "webapp_extra_env") + _postgresql(host, values)
     urls = [("webapp_webhook_url", values.get("webapp_webhook_url"))]
     settings = values.get("webapp_settings")
     if isinstance(settings, dict) and isinstance(settings.get("webhooks"), dict):
