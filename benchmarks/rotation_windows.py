@@ -82,7 +82,7 @@ def measure(name, work):
         extra["pki_admin_password"] = new_password
         passwords.insert(0, new_password)
     local = os.path.join(work, f"passwords-{name}")
-    with open(os.fdopen(os.open(local, os.O_WRONLY | os.O_CREAT, 0o600), "w")) as handle:
+    with os.fdopen(os.open(local, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
         handle.write("\n".join(passwords) + "\n")
     for source, target in ((os.path.join(ROOT, "benchmarks", "api_probe.py"), "/root/api_probe.py"),
                            (os.path.join(PKI, "certs", "ca.crt"), "/root/wa-ca.crt"), (local, "/root/probe-passwords")):
@@ -92,7 +92,7 @@ def measure(name, work):
        "/root/probe-passwords", "/root/probe.log", "900", "/root/probe.stop")
     time.sleep(8)
     extra_file = os.path.join(work, f"extra-{name}.json")
-    with open(os.fdopen(os.open(extra_file, os.O_WRONLY | os.O_CREAT, 0o600), "w")) as handle:
+    with os.fdopen(os.open(extra_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
         json.dump(extra, handle)
     begin = time.monotonic()
     run = sh("ansible-playbook", "-i", INVENTORY, os.path.join(ROOT, "playbooks", "rotate_secrets.yml"),
