@@ -148,7 +148,9 @@ def _deployment_settings(reader, sources, app_hosts, errors):
     registry, where = read("wa_image_registry")
     registry = None if registry is _MISSING else _registry(registry, where, errors)
     version, where = read("wa_version")
-    version = None if version is _MISSING else _tag(version, where, errors)
+    # Empty: no release chosen; only the container roles need one (their preflight says so), the
+    # database, firewall and time roles deploy without it.
+    version = None if version is _MISSING or version in ("", None) else _tag(version, where, errors)
     # One release for every container: the vendor's Webapp and Coreapp must run the same version.
     settings["images"] = {image: f"{registry}/{image}:{version}" if registry and version else None
                           for image in ("web", "coreapp")}

@@ -24,6 +24,10 @@ _RESERVED = re.compile(r"^(WA_SECRET|WA_DB_.*|WA_WEB_(SECURITY_LEVEL|JWT_CRYPTO_
 
 def rules_container_runtime(host, values, ctx):
     out = []
+    if values.get("wa_version") in ("", None):
+        out.append(Problem("wa_version", "is empty: the containers need the release's image tag, as your registry "
+                           "mirror or image archive has it; set it once in group_vars/all, for example "
+                           "wa_version: v2.53.2", host))
     subnet = values.get("container_runtime_network_subnet")
     if isinstance(subnet, str) and subnet:
         try:
