@@ -201,6 +201,11 @@ def diff_view(spec):
     return {key: spec[key] for key in sorted(spec)}
 
 
+def _failure(what, rc, text):
+    """The EngineError of a failed command: what, its exit status and the last line it printed."""
+    return EngineError(f"{what} failed (rc={rc}): {text.splitlines()[-1] if text else 'no output'}")
+
+
 class Engine:
     """The engine's command line. ``run(argv)`` returns (rc, stdout, stderr)."""
 
@@ -214,8 +219,7 @@ class Engine:
             text = (err or out or "").strip()
             if missing_ok and any(word in text.lower() for word in ("no such", "not found", "no container")):
                 return None
-            last = text.splitlines()[-1] if text else "no output"
-            raise EngineError(f"{self.binary} {' '.join(argv[:2])} failed (rc={rc}): {last}")
+            raise _failure(f"{self.binary} {' '.join(argv[:2])}", rc, text)
         try:
             data = json.loads(out or "null")
         except ValueError as exc:
@@ -232,8 +236,7 @@ class Engine:
     def command(self, argv, what):
         rc, out, err = self._run(argv)
         if rc != 0:
-            text = (err or out or "").strip()
-            raise EngineError(f"{what} failed (rc={rc}): {text.splitlines()[-1] if text else 'no output'}")
+            raise _failure(what, rc, (err or out or "").strip())
         return out
 
     def remove(self, name):
