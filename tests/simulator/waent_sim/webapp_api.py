@@ -156,6 +156,19 @@ class WebApi:
         if request.method == "GET":
             user = self.users.get(name)
             return api.respond(200, {"users": [user]}) if user else http_error(404, "Not found", f"no user {name}")
+        if request.method == "PUT":
+            # A user may change its own password, only the admin another's (DEVIATIONS.md A15).
+            if claims.role != "ROLE_ADMIN" and claims.sub != name:
+                return api.error(api.ERROR_ACCESS_DENIED, f"{claims.role} may only change its own password")
+            body = _json_body(request) or {}
+            password = body.get("password")
+            if not isinstance(password, str):
+                return http_error(400, "Bad request", "give password")
+            problem = self.users.set_password(name, password)
+            if problem:
+                missing = problem.startswith("no user")
+                return http_error(404 if missing else 400, "Not found" if missing else "Bad request", problem)
+            return api.respond(200, {})
         if request.method == "DELETE":
             problem = self.users.delete(name)
             return http_error(400, "Bad request", problem) if problem else api.respond(200, {})

@@ -152,6 +152,26 @@ def test_a_user_may_not_do_admin_things(database, clock):
     assert call(web, "DELETE", "/v1/users/admin", auth=admin)[0] == 400  # admin cannot be deleted
 
 
+def test_put_user_changes_a_password_the_admin_any_a_user_only_its_own(database, clock):
+    web = make_api(database, clock)
+    admin = first_login(web)
+    other = STRONG + "2"
+    for name in ("ops1", "ops2"):
+        assert call(web, "POST", "/v1/users", auth=admin, body={"username": name, "password": STRONG})[0] == 201
+    status, _h, body = call(web, "POST", "/v1/users/login", auth=basic("ops1", STRONG))
+    ops1 = "Bearer " + body["users"][0]["token"]
+    status, _h, body = call(web, "PUT", "/v1/users/ops2", auth=ops1, body={"password": other})
+    assert (status, body["errors"][0]["code"]) == (403, 1005)
+    assert call(web, "POST", "/v1/users/login", auth=basic("ops2", STRONG))[0] == 200, "ops2 unchanged"
+    assert call(web, "PUT", "/v1/users/ops1", auth=ops1, body={"password": "weak"})[0] == 400
+    assert call(web, "PUT", "/v1/users/ops1", auth=ops1, body={"password": other})[0] == 200
+    assert call(web, "POST", "/v1/users/login", auth=basic("ops1", STRONG))[0] == 401
+    assert call(web, "PUT", "/v1/users/ops2", auth=admin, body={"password": other})[0] == 200
+    assert call(web, "POST", "/v1/users/login", auth=basic("ops2", other))[0] == 200
+    assert call(web, "PUT", "/v1/users/nobody", auth=admin, body={"password": other})[0] == 404
+    assert call(web, "PUT", "/v1/users/ops2", body={"password": other})[0] == 401
+
+
 def test_web_admin_pages_carry_the_headers_and_the_api_none(database, clock):
     web = make_api(database, clock)
     _s, page_headers, _b = call(web, "GET", "/")
