@@ -71,7 +71,7 @@ class ActionModule(ActionBase):
         product = [] if args["scope"] == "host" else [
             h for g in pf.PRODUCT_GROUPS for h in groups.get(g) or [] if h not in hosts
         ]
-        ctx = pf.Context(groups=groups)
+        ctx = pf.Context(groups=groups, provided=tuple(args["provided"]))
         problems, warnings = [], []
         resolved = {}
         for host in _unique(hosts + product):

@@ -52,6 +52,7 @@ from ansible_collections.waent.onprem.plugins.module_utils._model_values import 
     _single_port,
     _tag,
 )
+from ansible_collections.waent.onprem.plugins.module_utils._webapp_users import username_problem
 
 MODEL_VERSION = 1
 
@@ -161,6 +162,13 @@ def _deployment_settings(reader, sources, app_hosts, errors):
         errors.append(f"wa_web_security_level on {where} is {level!r}: write MODERN (the default: TLS 1.2, ECDHE "
                       f"AEAD suites), INTERMEDIATE or OLD, in capitals{hint}")
     settings["web_security_level"] = level if level in WEB_SECURITY_LEVELS else None
+    user, where = read("wa_api_user", required=False)
+    user = None if user in (_MISSING, None, "") else user
+    problem = None if user is None else (
+        username_problem(user) if isinstance(user, str) else f"{user!r} is not a user name")
+    if problem:
+        errors.append(f"wa_api_user on {where}: {problem}; or leave it empty (no API user, the default)")
+    settings["api_user"] = None if problem else user
     settings["replay_window"] = window if isinstance(window, (int, float)) and not isinstance(window, bool) else None
     return settings
 
@@ -305,6 +313,7 @@ def _collect(groups, hostvars, defaults):
         "replay_window": settings["replay_window"],
         "images": settings["images"],
         "web_security_level": settings["web_security_level"],
+        "api_user": settings["api_user"],
         "webapp_server_name": _webapp_server_name(hosts, members, reader),
         "container_bridge": CONTAINER_BRIDGE,
         "groups": members,

@@ -106,6 +106,7 @@ class Context:
     groups: dict
     values: dict = field(default_factory=dict)  # host -> {variable: value} (resolved)
     controller_sources: dict = field(default_factory=dict)  # host -> controller's source address
+    provided: tuple = ()  # variables the playbook sets later from the controller material
 
     def hosts_of(self, *group_names):
         seen = []

@@ -114,6 +114,10 @@ def _https_url(value):
 def rules_webapp(host, values, ctx):
     out = _single_line(host, values, ("webapp_wa_secret", "webapp_jwt_key", "webapp_admin_password"))
     out += _extra_env(host, values, "webapp_extra_env") + _postgresql(host, values)
+    if (values.get("wa_api_user") and not values.get("webapp_api_user_password")
+            and "webapp_api_user_password" not in ctx.provided):
+        out.append(Problem("webapp_api_user_password", f"is empty while wa_api_user is {values['wa_api_user']!r}: "
+                           "give its password (site.yml passes the secrets bundle's wa_api_user_password)", host))
     urls = [("webapp_webhook_url", values.get("webapp_webhook_url"))]
     settings = values.get("webapp_settings")
     if isinstance(settings, dict) and isinstance(settings.get("webhooks"), dict):

@@ -547,9 +547,11 @@ def test_env_digest_needs_every_fragment():
         ({"wa_container_runtime": "Docker"}, ["wa_container_runtime", "docker", "podman"]),
         ({"wa_web_security_level": "MODERN "}, ["wa_web_security_level", "without the spaces"]),
         ({"wa_web_security_level": "HIGH"}, ["wa_web_security_level", "INTERMEDIATE or OLD"]),
+        ({"wa_api_user": "admin"}, ["wa_api_user", "administrator", "leave it empty"]),
+        ({"wa_api_user": 42}, ["wa_api_user", "not a user name"]),
     ],
     ids=["registry-url", "registry-bad", "registry-empty", "version-space", "runtime-case",
-         "level-space", "level-unknown"],
+         "level-space", "level-unknown", "api-user-admin", "api-user-number"],
 )
 def test_image_and_runtime_errors(variables, expected):
     groups, hostvars = single()
@@ -559,6 +561,14 @@ def test_image_and_runtime_errors(variables, expected):
     # Deployment-wide settings give one message; the runtime is per app host (two here).
     assert len(errors) == (2 if "wa_container_runtime" in variables else 1), errors
     assert all(text in error for error in errors for text in expected), errors
+
+
+def test_api_user_is_in_the_model_only_when_set():
+    groups, hostvars = single()
+    assert build_model(groups, hostvars, WA_DEFAULTS)["api_user"] is None
+    for values in hostvars.values():
+        values["wa_api_user"] = "crm-client"
+    assert build_model(groups, hostvars, WA_DEFAULTS)["api_user"] == "crm-client"
 
 
 def test_images_follow_registry_and_version():
