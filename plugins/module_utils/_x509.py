@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import math
 import re
 
 from ansible_collections.waent.onprem.plugins.module_utils._cryptography_dep import HAS_CRYPTOGRAPHY
@@ -202,6 +203,22 @@ def cert_facts(cert):
         "not_after": iso(not_after(cert)),
         "serial": f"{cert.serial_number:X}",
         "fingerprint_sha256": ":".join(f"{b:02X}" for b in bytearray(der_sha256(cert))),
+    }
+
+
+def served_facts(der_bytes, server_name, now=None):
+    """The facts of a certificate a server sent (DER): whether ``server_name`` is one of its names,
+    whole days to expiry (negative once expired), subject, expiry, names and fingerprint."""
+    try:
+        cert = x509.load_der_x509_certificate(der_bytes)
+    except ValueError as exc:
+        raise X509Error(f"the served certificate cannot be parsed ({exc})") from None
+    facts = cert_facts(cert)
+    left = not_after(cert) - (now or utcnow())
+    return {
+        "name_matches": name_matches(server_name, facts["dns"], facts["ip"]),
+        "days_left": math.floor(left / datetime.timedelta(days=1)),
+        **{key: facts[key] for key in ("subject", "issuer", "not_after", "dns", "ip", "fingerprint_sha256")},
     }
 
 
