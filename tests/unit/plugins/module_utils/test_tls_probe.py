@@ -9,8 +9,12 @@ it serves a fixed number of connections and is shut down by the fixture."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import pathlib
 import socket
 import ssl
+import subprocess
 import threading
 
 import pytest
@@ -18,6 +22,7 @@ from ansible_collections.waent.onprem.plugins.module_utils import _tls_grading a
 from ansible_collections.waent.onprem.plugins.module_utils import _tls_probe as probe
 from ansible_collections.waent.onprem.plugins.module_utils import _x509
 
+RENAMED = {"EDH-RSA-DES-CBC3-SHA": "DHE-RSA-DES-CBC3-SHA"}
 # More than one scan needs (5 versions + every local suite + a verification), fewer than forever.
 MAX_CONNECTIONS = 600
 
@@ -208,3 +213,44 @@ def test_untestable_suites_are_those_openssl_lacks():
     missing = grading.untestable_suites("INTERMEDIATE", local)
     assert not set(missing) & set(local)
     assert ("DES-CBC3-SHA" in missing) == ("DES-CBC3-SHA" not in local)
+
+
+# -- cross-check with sslyze (its own virtualenv, scripts/setup.sh: requirements-sslyze.txt) ----------
+SSLYZE_KEYS = (("ssl_3_0_cipher_suites", "SSLv3"), ("tls_1_0_cipher_suites", "TLSv1"),
+               ("tls_1_1_cipher_suites", "TLSv1.1"), ("tls_1_2_cipher_suites", "TLSv1.2"),
+               ("tls_1_3_cipher_suites", "TLSv1.3"))
+
+
+def sslyze_command():
+    home = os.environ.get("WAENT_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "waent-onprem")
+    command = pathlib.Path(os.environ.get("WAENT_VENV_SSLYZE") or os.path.join(home, "venv-sslyze")) / "bin" / "sslyze"
+    if not command.exists():
+        pytest.fail(f"sslyze is missing at {command}: make setup creates it (requirements-sslyze.txt)")
+    return str(command)
+
+
+def test_same_verdict_as_sslyze_for_every_profile(material):
+    """Same protocol versions (SSLv3 left out where this OpenSSL cannot speak it) and the same
+    TLS <= 1.2 suites as sslyze, whose nassl brings its own OpenSSL, on each Webapp profile."""
+    with contextlib.ExitStack() as stack:
+        ports = {level: stack.enter_context(tls_server(webapp_context(level, material)))
+                 for level in grading.WEBAPP_PROFILES}
+        ours = {level: scan(port, material) for level, port in ports.items()}
+        proc = subprocess.run(
+            # --slow_connection: fewer connections at once; a loaded machine made sslyze miss a suite.
+            [sslyze_command(), "--json_out=-", "--mozilla_config=disable", "--slow_connection", "--sslv3", "--tlsv1",
+             "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", *(f"127.0.0.1:{port}" for port in ports.values())],
+            capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    by_port = {result["server_location"]["port"]: result["scan_result"]
+               for result in json.loads(proc.stdout)["server_scan_results"]}
+    for level, port in ports.items():
+        theirs = by_port[port]
+        accepted = {name: {c["cipher_suite"]["openssl_name"] for c in theirs[key]["result"]["accepted_cipher_suites"]}
+                    for key, name in SSLYZE_KEYS}
+        found = ours[level]
+        testable = [name for name, status in found["protocols"].items() if status != probe.UNTESTABLE]
+        assert {name for name in testable if found["protocols"][name] == probe.ACCEPTED} == \
+            {name for name in testable if accepted[name]}, level
+        suites = set().union(*(accepted[name] for name in probe.PROTOCOLS[:-1]))
+        assert set(found["suites"]) == {RENAMED.get(s, s) for s in suites}, level
