@@ -83,14 +83,21 @@ def _client_context(low, high, suites=_ALL_SUITES):
 
 
 def local_suites():
-    """The TLS <= 1.2 suites this host's OpenSSL can offer (OpenSSL names), PSK and SRP left out."""
+    """The TLS <= 1.2 suites this host's OpenSSL can offer (OpenSSL names), PSK and SRP left out,
+    grouped by key exchange, authentication and AEAD: ``{(kea, auth, aead): [names]}``."""
     context = _client_context("TLSv1.2", "TLSv1.2")
-    names = []
+    families = {}
     for cipher in context.get_ciphers():
         if cipher["protocol"] == "TLSv1.3" or any(tag in cipher["name"] for tag in _NEEDS_CREDENTIALS):
             continue
-        names.append(cipher["name"])
-    return names
+        # AEAD apart: two shorter eliminations run side by side (the depth is what costs).
+        families.setdefault((cipher.get("kea"), cipher.get("auth"), cipher.get("aead")), []).append(cipher["name"])
+    return families
+
+
+def local_suite_names():
+    """Every suite of :func:`local_suites`, in OpenSSL's order."""
+    return [name for family in local_suites().values() for name in family]
 
 
 def _handshake(target, context):
@@ -124,9 +131,19 @@ def _protocol(target, name):
     return name, (ACCEPTED if answer else REFUSED), answer
 
 
-def _suite(target, suite, low, high):
-    answer = _handshake(target, _client_context(low, high, f"{suite}:@SECLEVEL=0"))
-    return suite, answer
+def _eliminate(target, family, low, high):
+    """The suites of ``family`` the server accepts: offer them all, take the one it picks out, offer
+    the rest again, until it refuses. A server that accepts any suite of an offer completes the
+    handshake with one of them, so each round finds one accepted suite and the last proves the
+    rest refused: accepted + 1 handshakes, at most len(family) + 1."""
+    remaining, accepted = list(family), []
+    while remaining:
+        answer = _handshake(target, _client_context(low, high, ":".join(remaining) + ":@SECLEVEL=0"))
+        if not answer or answer[1] not in remaining:
+            break
+        accepted.append(answer[1])
+        remaining.remove(answer[1])
+    return accepted, len(accepted) + 1
 
 
 def verify(target, ca_file):
@@ -160,33 +177,36 @@ def probe(target, ca_file=None, workers=16):
     if not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
     started = time.monotonic()
+    families = local_suites()
+    speakable = [name for name in PROTOCOLS[:-1] if _speakable(name)]
+    # One phase: the versions, the chain and the suite families all at once. The families need not
+    # wait for the versions: offered the whole range up to TLS 1.2, the server negotiates the
+    # newest it accepts, where every suite it accepts for an older version exists too (SHA-1 CBC
+    # suites included), and a suite only TLS 1.2 has (SHA-256, GCM) is found there.
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        checked = pool.submit(verify, target, ca_file) if ca_file else None
+        eliminated = [pool.submit(_eliminate, target, family, speakable[0], speakable[-1])
+                      for family in families.values()]
         found = list(pool.map(lambda name: _protocol(target, name), PROTOCOLS))
-        protocols = {name: status for name, status, _answer in found}
-        legacy = [name for name in PROTOCOLS[:-1] if protocols[name] == ACCEPTED]
-        suites, tried = [], local_suites() if legacy else []
-        if legacy:
-            # Each suite alone, over every version the server accepted up to TLS 1.2: a suite that
-            # exists only in TLS 1.2 (SHA-256, GCM) and one that an old version alone allows are
-            # both found.
-            answers = pool.map(lambda suite: _suite(target, suite, legacy[0], legacy[-1]), tried)
-            suites = [suite for suite, answer in answers if answer]
+        found_suites = [future.result() for future in eliminated]
+        verified, verify_error = checked.result() if checked else (None, None)
+    protocols = {name: status for name, status, _answer in found}
     answers = [answer for _name, _status, answer in found if answer]
-    tls13 = next((answer[1] for name, _status, answer in found if name == "TLSv1.3" and answer), None)
-    result = {
-        "protocols": protocols,
-        "suites": suites,
-        "suites_tried": len(tried),
-        "tls13_suite": tls13,
-        "certificate_der": answers[-1][2] if answers else None,
-        "verified": None,
-        "verify_error": None,
-    }
     if not answers:
         raise TlsProbeError(f"{target}: no protocol version completed a handshake: not a TLS endpoint, "
                             "or it accepts nothing this host can offer")
-    if ca_file:
-        result["verified"], result["verify_error"] = verify(target, ca_file)
-    result["handshakes"] = len(PROTOCOLS) + len(tried) + (1 if ca_file else 0)
+    order = [name for family in families.values() for name in family]
+    accepted = {name for names, _cost in found_suites for name in names}
+    result = {
+        "protocols": protocols,
+        "suites": [name for name in order if name in accepted],
+        "suites_tried": len(order),
+        "tls13_suite": next((answer[1] for name, _status, answer in found if name == "TLSv1.3" and answer), None),
+        "certificate_der": answers[-1][2],
+        "verified": verified,
+        "verify_error": verify_error,
+    }
+    suite_handshakes = sum(cost for _names, cost in found_suites)
+    result["handshakes"] = len(PROTOCOLS) + suite_handshakes + (1 if ca_file else 0)
     result["seconds"] = round(time.monotonic() - started, 3)
     return result

@@ -11,10 +11,12 @@ version_added: 0.2.0
 author: waent.onprem developers (@waent)
 description:
   - From the host it runs on, makes real handshakes with an HTTPS endpoint (the Webapp's port) -
-    one per protocol version (SSLv3 to TLS 1.3), one per TLS 1.2-or-older cipher suite this host's
-    OpenSSL can offer, a bounded number at a time - and reports what was accepted, the suite
-    TLS 1.3 negotiates, and the certificate (verified against O(ca_file) for O(server_name),
-    its names and days to expiry).
+    one per protocol version (SSLv3 to TLS 1.3), then, for each family of TLS 1.2-or-older cipher
+    suites this host's OpenSSL can offer (same key exchange and authentication), the whole family
+    offered again and again without the suite the server picked, until it refuses (one handshake
+    per accepted suite, plus one); families in parallel, a bounded number of handshakes at a
+    time. Reports what was accepted, the suite TLS 1.3 negotiates, and the certificate (verified
+    against O(ca_file) for O(server_name), its names and days to expiry).
   - What the local OpenSSL cannot speak (SSLv3 on OpenSSL 3, suites compiled out) is reported as
     C(untestable), never as refused.
   - With O(level), grades the endpoint against that C(WA_WEB_SECURITY_LEVEL) profile (reference
@@ -94,7 +96,7 @@ suites:
   elements: str
   sample: ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"]
 suites_tried:
-  description: How many suites were offered one at a time (none when no TLS 1.2-or-older version was accepted).
+  description: How many suites were offered (none when no TLS 1.2-or-older version was accepted).
   returned: always
   type: int
 tls13_suite:
@@ -196,7 +198,7 @@ def main():
     if params["level"]:
         problems = grading.grade(found, params["level"])
         result["grade"] = {"level": params["level"], "passed": not problems, "problems": problems,
-                           "untestable_suites": grading.untestable_suites(params["level"], probe.local_suites())}
+                           "untestable_suites": grading.untestable_suites(params["level"], probe.local_suite_names())}
     module.exit_json(**result)
 
 
