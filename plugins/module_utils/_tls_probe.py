@@ -100,13 +100,18 @@ def local_suite_names():
     return [name for family in local_suites().values() for name in family]
 
 
+def _connect(target):
+    """A TCP connection to ``target``; TlsProbeError when there is none (never a TLS verdict)."""
+    try:
+        return socket.create_connection((target.address, target.port), timeout=target.timeout)
+    except OSError as exc:
+        raise TlsProbeError(f"{target}: no TCP connection ({exc.strerror or exc})") from None
+
+
 def _handshake(target, context):
     """One handshake: ``(version, suite, peer_der)`` when the server completed it, None when it
     refused (an alert or a closed connection during the handshake); TlsProbeError without TCP."""
-    try:
-        raw = socket.create_connection((target.address, target.port), timeout=target.timeout)
-    except OSError as exc:
-        raise TlsProbeError(f"{target}: no TCP connection ({exc.strerror or exc})") from None
+    raw = _connect(target)
     try:
         with context.wrap_socket(raw, server_hostname=target.server_name) as tls:
             return tls.version(), tls.cipher()[0], tls.getpeercert(binary_form=True)
@@ -150,10 +155,7 @@ def verify(target, ca_file):
     """Whether the served chain verifies against ``ca_file`` for ``target.server_name``:
     ``(verified, reason)``, the reason being OpenSSL's when it does not."""
     context = ssl.create_default_context(cafile=ca_file)
-    try:
-        raw = socket.create_connection((target.address, target.port), timeout=target.timeout)
-    except OSError as exc:
-        raise TlsProbeError(f"{target}: no TCP connection ({exc.strerror or exc})") from None
+    raw = _connect(target)
     try:
         with context.wrap_socket(raw, server_hostname=target.server_name):
             return True, None
