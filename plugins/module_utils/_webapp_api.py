@@ -228,7 +228,7 @@ def ensure_password(client, desired, *, username=DEFAULT_USER, previous=(DEFAULT
     first = client.login(username, desired)
     if first.outcome == LOGGED_IN:
         return False, first.token, None
-    _raise_if_stuck(first, username)
+    raise_if_stuck(first, username)
     if first.outcome == MUST_CHANGE:
         # ``desired`` is the current password but still flagged for the first change: the API
         # only accepts a different new one, which the caller must give.
@@ -239,7 +239,7 @@ def ensure_password(client, desired, *, username=DEFAULT_USER, previous=(DEFAULT
         if candidate == desired:
             continue
         attempt = client.login(username, candidate)
-        _raise_if_stuck(attempt, username)
+        raise_if_stuck(attempt, username)
         if attempt.outcome not in (LOGGED_IN, MUST_CHANGE):
             continue
         if check_mode:
@@ -254,7 +254,7 @@ def ensure_password(client, desired, *, username=DEFAULT_USER, previous=(DEFAULT
                          "current one as the previous password (rotation) or reset it on the Webapp", 401)
 
 
-def _raise_if_stuck(result, username):
+def raise_if_stuck(result, username):
     if result.outcome == RATE_LIMITED:
         raise WebappApiError(f"the Webapp locks this address out after 30 failed logins per hour (error 1015): "
                              f"wait, then retry; no further login of {username} was attempted",
@@ -279,7 +279,7 @@ def token_from_params(client, params):
     if result.outcome == MUST_CHANGE:
         raise WebappApiError(f"{params['api_username']} still has to change its password (error 1024): run "
                              "waent.onprem.webapp_password first", 401, ERROR_PASSWORD_CHANGE_REQUIRED)
-    _raise_if_stuck(result, params["api_username"])
+    raise_if_stuck(result, params["api_username"])
     raise WebappApiError(f"login of {params['api_username']} failed (HTTP 401): wrong api_password", 401)
 
 

@@ -68,9 +68,7 @@ def password_logs_in(client, username, password):
         wa.logout(client, result.token)
         return True
     if result.outcome == wa.RATE_LIMITED:
-        raise wa.WebappApiError(f"the Webapp locks this address out after 30 failed logins per hour (error 1015): "
-                                f"wait, then retry; {username}'s password was not checked",
-                                429, wa.ERROR_TOO_MANY_REQUESTS)
+        wa.raise_if_stuck(result, username)
     # A wrong password (401) or the mandatory first change (1024): either way PUT sets it.
     return False
 
