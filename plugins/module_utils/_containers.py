@@ -250,3 +250,14 @@ class Engine:
 
     def create(self, name, spec):
         return self.command(run_argv(self.binary, name, spec), f"creating the container {name}").strip()
+
+
+def runtime_env(inspected):
+    """``NAME -> value`` of a container's runtime environment (``Config.Env`` of ``inspect``), as
+    the processes inside see it: env files, ``--env`` and the image's own variables together."""
+    out = {}
+    for item in ((inspected or {}).get("Config") or {}).get("Env") or []:
+        name, sep, value = str(item).partition("=")
+        if sep:
+            out[name] = value
+    return out
