@@ -25,6 +25,7 @@ DATABASE = "Encrypted Communications: Database"
 TLS = "Web Server (TLS)"
 HEADERS = "HTTP Headers"
 AUTH = "Passwords and Authentication"
+COVERAGE = "Audit coverage"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,8 @@ CATALOGUE = {
                     "run site.yml (pki and webapp roles): the PKI bundle is uploaded and the Webapps restart"),
     "SSL-02": Check(SSL, "The served certificate is outside its renewal window", "medium",
                     "run playbooks/renew_certificates.yml"),
+    "SSL-03": Check(SSL, "The Coreapps trust the deployment's webhook CA for callbacks", "medium",
+                    "run site.yml (webapp role): the webhook CA is uploaded and the Coreapps restart"),
     "HDR-01": Check(HEADERS, "The Web Admin pages carry the five security headers", "medium",
                     "the Webapp image sets them: redeploy the vendor's image (site.yml)"),
     "HDR-02": Check(HEADERS, "API endpoints (/v1/) do not carry the Web Admin headers", "low",
@@ -62,27 +65,38 @@ CATALOGUE = {
                     "run site.yml (timesync role); check the NTP sources from the host"),
     "CLK-02": Check(LINK, "Every clock is within its offset budget", "high",
                     "fix the time source or the host clock (a lying NTP server shows here first)"),
-    "CLK-03": Check(LINK, "The largest Webapp-Coreapp skew stays inside the WA_SECRET replay window", "high",
-                    "fix the time sources: frames older than the window are refused"),
+    "CLK-03": Check(LINK, "The largest Webapp-Coreapp skew stays within its budget, inside the WA_SECRET replay window",
+                    "high", "fix the time sources: frames older than the window are refused"),
     "DB-01": Check(DATABASE, "Each container's database session is TLS, verified and authenticated", "high",
                    "run site.yml (database and db_client roles)"),
     "DB-02": Check(DATABASE, "WA_DB_SSL_VERIFY is not disabled on a Webapp", "high",
                    "remove db_client_ssl_verify=false and run site.yml"),
     "DB-03": Check(DATABASE, "The database server refuses plaintext sessions", "high",
                    "run site.yml (database role): require_secure_transport / hostssl"),
-    "FS-01": Check(SSL, "Env fragments and private keys are readable by their owner only", "high",
-                   "run site.yml: the roles write them 0600 (keys and env files)"),
+    "FS-01": Check(SSL, "Env fragments and private keys are readable by their owner (and service) only", "high",
+                   "run site.yml: the roles write them with the deployment model's modes"),
+    "FS-02": Check(SSL, "No world-readable file of the product holds secret material", "high",
+                   "remove the copy or restrict its mode; run site.yml to rewrite the product's own files"),
     "AUTH-01": Check(AUTH, "The default admin/secret login is refused", "high",
                      "run site.yml (webapp role): the bundle's admin password is set"),
     "AUTH-02": Check(AUTH, "The JWT key is set and the same on every Webapp", "high",
                      "run site.yml: every Webapp gets the bundle's WA_WEB_JWT_CRYPTO_KEY"),
     "AUTH-03": Check(AUTH, "The admin password is the secrets bundle's", "medium",
                      "run playbooks/rotate_secrets.yml or site.yml to set the bundle's password"),
+    "AUD-01": Check(COVERAGE, "Every host of the deployment answered the audit", "high",
+                    "make the host reachable (SSH, Python) and run the audit again: its checks did not run"),
 }
 
 # Reference section 6: the Webapp sends the legacy X-Content-Security-Policy name.
 WEB_ADMIN_HEADERS = ("x-content-security-policy", "x-frame-options", "x-xss-protection", "x-content-type-options",
                      "strict-transport-security")
+
+
+def skipped(check_id, host, why):
+    """A check that could not be evaluated because another finding's evidence is missing."""
+    check = CATALOGUE[check_id]
+    return {"id": check_id, "section": check.section, "title": check.title, "host": host, "status": "skip",
+            "severity": check.severity, "evidence": why, "fix": ""}
 
 
 def finding(check_id, host, ok, evidence, *, warn=False):
@@ -139,21 +153,28 @@ def segregation(cells, canary_port):
 
 def link(fingerprints, health):
     """LINK-01 from ``{container: keyed fingerprint or None}``; LINK-02 from a Webapp's health
-    nodes ``{node: {gateway_status, ...}}`` (or single-connect ``{"gateway_status": ...}``)."""
+    nodes ``{node: {gateway_status, ...}}`` (or single-connect ``{"gateway_status": ...}``), or a
+    string saying why the health could not be read (LINK-02 is then skipped, not failed)."""
     values = set(fingerprints.values())
     unset = sorted(name for name, value in fingerprints.items() if not value)
     same = len(values) == 1 and not unset
     evidence = {"containers": len(fingerprints), "distinct": len(values), "unset": unset}
+    link01 = finding("LINK-01", "deployment", same, evidence)
+    if isinstance(health, str):
+        return [link01, skipped("LINK-02", "deployment", health)]
+    if "error" in health:
+        return [link01, finding("LINK-02", "deployment", False, {"health unread": health["error"]})]
     nodes = health if "gateway_status" not in health else {"gateway": health}
     down = sorted(name for name, node in nodes.items() if (node or {}).get("gateway_status") != "connected")
-    return [finding("LINK-01", "deployment", same, evidence),
+    return [link01,
             finding("LINK-02", "deployment", bool(nodes) and not down,
                     {"nodes": len(nodes), "not connected": down} if down or not nodes else f"{len(nodes)} connected")]
 
 
-def clocks(chrony, max_offset, replay_window, webapps, cores):
+def clocks(chrony, *, max_offset, max_skew, replay_window, webapps, cores):
     """CLK-01/02 from chrony_info per host (``synchronized``, ``offset`` in seconds); CLK-03, the skew,
-    the largest |offset(Webapp) - offset(Coreapp/Master)|, which must stay inside the replay window."""
+    the largest |offset(Webapp) - offset(Coreapp/Master)|, which must stay within ``max_skew`` (the
+    timesync role's budget, a fraction of the replay window; both are in the evidence)."""
     out = []
     for host in sorted(chrony):
         info = chrony[host] or {}
@@ -161,15 +182,20 @@ def clocks(chrony, max_offset, replay_window, webapps, cores):
         out.append(finding("CLK-01", host, bool(info.get("synchronized")) and not info.get("reference_local"),
                            {"synchronized": info.get("synchronized"), "stratum": info.get("stratum"),
                             "own clock": info.get("reference_local")}))
-        out.append(finding("CLK-02", host, offset is not None and abs(offset) <= max_offset,
-                           {"offset_s": offset, "budget_s": max_offset}))
+        if offset is None:
+            out.append(skipped("CLK-02", host, "no offset to read: chrony does not answer (CLK-01)"))
+        else:
+            out.append(finding("CLK-02", host, abs(offset) <= max_offset, {"offset_s": offset, "budget_s": max_offset}))
     pairs = [(w, c) for w in webapps for c in cores if chrony.get(w) and chrony.get(c)]
     skews = {f"{w}/{c}": abs(chrony[w]["offset"] - chrony[c]["offset"]) for w, c in pairs
              if chrony[w].get("offset") is not None and chrony[c].get("offset") is not None}
-    worst = max(skews.values(), default=None)
-    out.append(finding("CLK-03", "deployment", worst is not None and worst < replay_window,
-                       {"largest_skew_s": worst, "replay_window_s": replay_window,
-                        "pair": max(skews, key=skews.get) if skews else None}))
+    if not skews:
+        out.append(skipped("CLK-03", "deployment", "no Webapp-Coreapp pair with two offsets to compare (CLK-01)"))
+        return out
+    worst = max(skews.values())
+    out.append(finding("CLK-03", "deployment", worst <= max_skew and worst < replay_window,
+                       {"largest_skew_s": worst, "budget_s": max_skew, "replay_window_s": replay_window,
+                        "pair": max(skews, key=skews.get)}))
     return out
 
 
@@ -181,8 +207,10 @@ def database(host, sessions, ssl_verify):
     bad = {name: result.get("kind") or [key for key in needed if not result.get(key)]
            for name, result in sessions.items() if not all(result.get(key) for key in needed)}
     disabled = sorted(name for name, value in ssl_verify.items() if str(value).strip().lower() in ("0", "false"))
-    return [finding("DB-01", host, bool(sessions) and not bad, bad or f"{len(sessions)} sessions verified"),
-            finding("DB-02", host, not disabled, {"disabled": disabled} if disabled else "on")]
+    out = [finding("DB-01", host, bool(sessions) and not bad, bad or f"{len(sessions)} sessions verified")]
+    if ssl_verify:
+        out.append(finding("DB-02", host, not disabled, {"disabled": disabled} if disabled else "on"))
+    return out
 
 
 def plaintext(host, refused, evidence):
@@ -190,16 +218,46 @@ def plaintext(host, refused, evidence):
 
 
 def files(host, stats):
-    """FS-01 from ``[{path, mode (octal text), owner}]`` of env fragments and private keys."""
-    loose = [f"{s['path']} {s['mode']}" for s in stats if int(str(s["mode"]), 8) & 0o077]
-    return [finding("FS-01", host, not loose, loose or f"{len(stats)} files owner-only")]
+    """FS-01 from ``[{path, mode (octal text), max_mode (octal text, default 0600)}]`` of env
+    fragments and private keys: a permission bit beyond the deployment model's mode fails, so a
+    key the Webapp's group reads by design (0640) passes and the same key world-readable does not.
+    A file that is missing is reported with mode ``None`` and fails too."""
+    loose = [f"{s['path']} {s['mode'] or 'missing'}" for s in stats
+             if s["mode"] is None or int(str(s["mode"]), 8) & ~int(str(s.get("max_mode") or "0600"), 8) & 0o7777]
+    return [finding("FS-01", host, not loose, loose or f"{len(stats)} files within their modes")]
 
 
-def auth(default_login_status, jwt_fingerprints, admin_matches):
-    """AUTH-01 from the HTTP status of admin/secret; AUTH-02 from ``{webapp: keyed fingerprint}``;
-    AUTH-03 whether the bundle's admin password logs in."""
+def secret_files(host, paths):
+    """FS-02 from the world-readable files under the product's env and data directories whose
+    content holds secret material (a private key, WA_SECRET, the DB password, the JWT key)."""
+    return [finding("FS-02", host, not paths, {"world-readable with secret material": sorted(paths)} if paths
+                    else "none world-readable")]
+
+
+def webhook_ca(host, matches, error=""):
+    """SSL-03: whether the Webapp holds the deployment's webhook CA (``matches``: the upload module
+    in check mode would change nothing); None when the admin login that reads it was refused
+    (AUTH-03 reports that), so the check is skipped."""
+    if matches is None:
+        return [skipped("SSL-03", host,
+                        "the bundle's admin password is refused, so the webhook CA cannot be read (AUTH-03)")]
+    return [finding("SSL-03", host, bool(matches),
+                    "the deployment's CA" if matches else error or "missing, or another CA")]
+
+
+def coverage(expected_hosts, answered):
+    """AUD-01: product hosts whose evidence is missing (unreachable, or a task failed before it)."""
+    missing = sorted(set(expected_hosts) - set(answered))
+    return [finding("AUD-01", "deployment", not missing,
+                    {"no evidence from": missing} if missing else f"{len(expected_hosts)} hosts answered")]
+
+
+def auth(default_login, jwt_fingerprints, admin_matches):
+    """AUTH-01 from what the admin/secret login got (``refused``: 401 with no error; ``accepted``;
+    ``default-password``: 401 asking to change the still-default password; or another word);
+    AUTH-02 from ``{webapp: keyed fingerprint}``; AUTH-03 whether the bundle's admin password logs in."""
     values = set(jwt_fingerprints.values())
-    return [finding("AUTH-01", "deployment", default_login_status == 401, {"admin/secret": default_login_status}),
+    return [finding("AUTH-01", "deployment", default_login == "refused", {"admin/secret": default_login}),
             finding("AUTH-02", "deployment", len(values) == 1 and None not in values and "" not in values,
-                    {"webapps": len(jwt_fingerprints), "distinct": len(values)}),
+                    {"fingerprints (bundle and Webapps)": len(jwt_fingerprints), "distinct": len(values)}),
             finding("AUTH-03", "deployment", bool(admin_matches), {"bundle password logs in": bool(admin_matches)})]

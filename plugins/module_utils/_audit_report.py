@@ -177,8 +177,12 @@ def to_html(findings, cells, meta):
     facts = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
                     for k, v in sorted(meta.items()))
     status_counts = "".join(f'<span class="{s}">{_STATUS_MARK[s][0]} {s}: {counts[s]}</span>' for s in STATUSES)
+    # What needs doing first: every failure in one list above the sections.
+    failed = "".join(f'<li class="fail">✗ {html.escape(f["id"])} {html.escape(f["host"])} - {html.escape(f["title"])}: '
+                     f'{html.escape(f["fix"])}</li>' for f in findings if f["status"] == "fail")
+    failed = f'<h2>To fix</h2><ul id="failed">{failed}</ul>' if failed else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{_CSS}</style></head><body><h1>{title}</h1>"
             f'<p class="counts" id="summary" data-failed="{counts["fail"]}">{status_counts}'
             f'<span>segregation mismatches: {counts["matrix_mismatches"]}</span></p>'
-            f"<table>{facts}</table>{''.join(sections)}<h2>Segregation</h2>{_matrix(cells)}</body></html>\n")
+            f"<table>{facts}</table>{failed}{''.join(sections)}<h2>Segregation</h2>{_matrix(cells)}</body></html>\n")

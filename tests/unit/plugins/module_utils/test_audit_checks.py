@@ -20,6 +20,11 @@ MODERN_PROBE = {
 }
 
 
+def clocks(chrony, max_offset, max_skew):
+    return checks.clocks(chrony, max_offset=max_offset, max_skew=max_skew, replay_window=10, webapps=["web1"],
+                         cores=["core1"])
+
+
 def statuses(findings):
     return {(f["id"], f["host"]): f["status"] for f in findings}
 
@@ -27,7 +32,8 @@ def statuses(findings):
 def test_every_check_has_a_known_section_severity_and_fix():
     for check_id, check in checks.CATALOGUE.items():
         assert check.severity in report.SEVERITIES and check.fix and check.title, check_id
-        assert check_id.split("-", maxsplit=1)[0] in ("TLS", "SSL", "HDR", "NET", "LINK", "CLK", "DB", "FS", "AUTH")
+        prefix = check_id.split("-", maxsplit=1)[0]
+        assert prefix in ("TLS", "SSL", "HDR", "NET", "LINK", "CLK", "DB", "FS", "AUTH", "AUD")
 
 
 def test_findings_are_valid_report_input():
@@ -95,13 +101,13 @@ def test_link_needs_one_secret_everywhere_and_every_node_connected():
 
 def test_clocks_offset_sync_and_skew():
     chrony = {"web1": {"synchronized": True, "offset": 0.01}, "core1": {"synchronized": True, "offset": -0.02}}
-    assert set(statuses(checks.clocks(chrony, 1.0, 10, ["web1"], ["core1"])).values()) == {"pass"}
+    assert set(statuses(clocks(chrony, 1.0, 2.5)).values()) == {"pass"}
     lying = {**chrony, "core1": {"synchronized": True, "offset": -15.0}}
-    got = statuses(checks.clocks(lying, 1.0, 10, ["web1"], ["core1"]))
+    got = statuses(clocks(lying, 1.0, 2.5))
     assert got[("CLK-02", "core1")] == "fail" and got[("CLK-03", "deployment")] == "fail"
-    stopped = {**chrony, "core1": {"synchronized": False, "offset": None}}
-    got = statuses(checks.clocks(stopped, 1.0, 10, ["web1"], ["core1"]))
-    assert got[("CLK-01", "core1")] == "fail" and got[("CLK-03", "deployment")] == "fail"
+    stopped = {**chrony, "core1": {"synchronized": False, "offset": -0.02}}
+    got = statuses(clocks(stopped, 1.0, 2.5))
+    assert got[("CLK-01", "core1")] == "fail" and got[("CLK-03", "deployment")] == "pass"
 
 
 def test_database_session_and_verify_flag():
@@ -120,6 +126,45 @@ def test_files_owner_only():
 
 
 def test_authentication():
-    assert set(statuses(checks.auth(401, {"web1": "hmac:aa", "web2": "hmac:aa"}, True)).values()) == {"pass"}
-    got = statuses(checks.auth(200, {"web1": "hmac:aa", "web2": "hmac:bb"}, False))
+    assert set(statuses(checks.auth("refused", {"web1": "hmac:aa", "web2": "hmac:aa"}, True)).values()) == {"pass"}
+    got = statuses(checks.auth("default-password", {"web1": "hmac:aa", "web2": "hmac:bb"}, False))
     assert set(got.values()) == {"fail"}
+
+
+def test_files_allow_the_model_mode_and_nothing_beyond():
+    shared_key = {"path": "/srv/waent/waweb/certs/db-client.key", "mode": "0640", "max_mode": "0640"}
+    assert statuses(checks.files("web1", [shared_key]))[("FS-01", "web1")] == "pass"
+    assert statuses(checks.files("web1", [{**shared_key, "mode": "0644"}]))[("FS-01", "web1")] == "fail"
+    assert statuses(checks.files("web1", [{**shared_key, "mode": None}]))[("FS-01", "web1")] == "fail"
+
+
+def test_unreadable_evidence_skips_the_dependent_checks_only():
+    stopped = {"web1": {"synchronized": False, "offset": None}, "core1": {"synchronized": True, "offset": 0.0}}
+    got = statuses(clocks(stopped, 1.0, 2.5))
+    assert got == {("CLK-01", "web1"): "fail", ("CLK-02", "web1"): "skip", ("CLK-01", "core1"): "pass",
+                   ("CLK-02", "core1"): "pass", ("CLK-03", "deployment"): "skip"}
+    got = statuses(checks.link({"a": "hmac:1", "b": "hmac:1"}, "the admin password is refused (AUTH-03)"))
+    assert got == {("LINK-01", "deployment"): "pass", ("LINK-02", "deployment"): "skip"}
+    got = statuses(checks.link({"a": "hmac:1"}, {"error": "connection refused"}))
+    assert got[("LINK-02", "deployment")] == "fail"
+
+
+def test_webhook_ca_and_coverage():
+    assert statuses(checks.webhook_ca("web1", True))[("SSL-03", "web1")] == "pass"
+    assert statuses(checks.webhook_ca("web1", False))[("SSL-03", "web1")] == "fail"
+    assert statuses(checks.coverage(["web1", "core1"], ["web1", "core1"]))[("AUD-01", "deployment")] == "pass"
+    assert statuses(checks.coverage(["web1", "core1"], ["web1"]))[("AUD-01", "deployment")] == "fail"
+
+
+def test_skew_budget_is_tighter_than_the_replay_window():
+    chrony = {"web1": {"synchronized": True, "offset": 0.0}, "core1": {"synchronized": True, "offset": -3.0}}
+    got = clocks(chrony, 5.0, 2.5)
+    skew = next(f for f in got if f["id"] == "CLK-03")
+    assert skew["status"] == "fail"
+    assert skew["evidence"]["budget_s"] == 2.5 and skew["evidence"]["replay_window_s"] == 10
+
+
+def test_secret_material_in_world_readable_files():
+    assert statuses(checks.secret_files("core1", []))[("FS-02", "core1")] == "pass"
+    leaked = checks.secret_files("core1", ["/srv/waent/wacore/certs/db-client.key"])
+    assert statuses(leaked)[("FS-02", "core1")] == "fail"

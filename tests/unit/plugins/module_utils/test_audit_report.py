@@ -124,3 +124,13 @@ def test_html_is_self_contained_escaped_and_draws_the_matrix():
     assert by_key[("admin", "9090")]["class"] == "mark blocked"
     assert by_key[("client", "3306")]["class"] == "mark ok"
     assert 'data-failed="1"' in page
+
+
+def test_html_lists_what_to_fix_first_and_nothing_when_clean():
+    findings, cells = clean()
+    page = report.to_html(findings, cells, {})
+    top = page[page.index('<ul id="failed">'):page.index("</ul>")]
+    assert "NET-02 core1" in top and "run site.yml: the firewall role restores the ruleset" in top
+    assert "TLS-01" not in top and "CLK-01" not in top
+    passing = [dict(f, status="pass") for f in findings]
+    assert 'id="failed"' not in report.to_html(passing, cells, {})
