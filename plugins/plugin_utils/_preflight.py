@@ -42,6 +42,7 @@ ROLE_SCOPES = {
     "container_runtime": APP_GROUPS,
     "coreapp": ("wa_coreapp", "wa_master"),
     "webapp": ("wa_webapp",),
+    "audit": PRODUCT_GROUPS + ("wa_probe",),
 }
 
 # Facts the roles publish: on a re-run with fact caching they are host variables, not typos.
@@ -59,8 +60,12 @@ PUBLISHED = frozenset(
         "db_client_env_files",
         "db_client_changed",
         "container_runtime_settings",
+        "container_runtime_run",
         "coreapp_containers",
         "webapp_api",
+        "audit_evidence",
+        "audit_result",
+        "audit_summary",
         "db_client_env_digests",
         "db_client_sessions",
         "database_tls_facts",

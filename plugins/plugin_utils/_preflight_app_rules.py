@@ -1,8 +1,8 @@
 # Copyright (c) 2026 waent.onprem developers
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Preflight rules of the app roles (container_runtime, coreapp, webapp): what their argument
-specs cannot express. Same contract as ``_preflight_rules``: (host, values, ctx) -> [Problem]."""
+"""Preflight rules of the app roles (container_runtime, coreapp, webapp) and of the audit: what
+their argument specs cannot express. Same contract as ``_preflight_rules``: (host, values, ctx) -> [Problem]."""
 
 from __future__ import annotations
 
@@ -163,7 +163,25 @@ def _supplied_certificate_names(host, values):
                     "for every name clients use, or list only the names it has", host)]
 
 
+# The vendor's Coreapp ports (reference 1.4): a canary among them would be a product port.
+_COREAPP_PORTS = range(6250, 6258)
+
+
+def rules_audit(host, values, ctx):
+    canary = values.get("audit_canary_port")
+    if canary is None:
+        return []
+    ports = {22, values.get("firewall_ssh_port"), values.get("wa_webapp_port"), values.get("wa_db_port"),
+             *_COREAPP_PORTS, *(values.get("wa_coreapp_external_ports") or [])}
+    if canary in ports:
+        return [Problem("audit_canary_port", f"is {canary}, a port of the deployment: the canary must be a TCP port "
+                        "no flow names (it proves deny by default); keep the default 8081 or choose another unused one",
+                        host)]
+    return []
+
+
 RULES = {
+    "audit": rules_audit,
     "container_runtime": rules_container_runtime,
     "coreapp": rules_coreapp,
     "webapp": rules_webapp,

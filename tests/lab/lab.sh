@@ -31,6 +31,8 @@ case "${1:-up}" in
     ansible-playbook -i "$INVENTORY" playbooks/lab_report.yml
     echo "[lab] lab up in $((t1 - t0)) s, site.yml converged in $((t2 - t1)) s"
     grep -A20 '^PLAY RECAP' .cache/lab/site.log | sed -n '1,20p' | grep -E 'ok=' || true
+    # site.yml's last play audited the lab (roles/audit): the report's three files.
+    echo "[lab] audit report: $WAENT_ROOT/.cache/lab/.waent-audit/audit.html (.json, .junit.xml beside it)"
     echo "[lab] inventory: $INVENTORY   destroy: make lab-destroy"
     ;;
   destroy)
