@@ -14,7 +14,7 @@ quiet_pip() { grep -v "is ignored: it is neither a file nor a directory" || true
 PY=${PY:-/usr/bin/python3}
 ANSIBLE_BUNDLE=${ANSIBLE_BUNDLE:-12.3.0}
 APT_PACKAGES=(podman runc crun netavark aardvark-dns uidmap fuse-overlayfs debootstrap openssl make git rsync
-              shellcheck python3-venv python3-dev gcc iproute2 iptables)
+              shellcheck python3-venv python3-dev gcc iproute2 iptables chromium)
 
 # 1. Debian packages (with their recommends: that is the set verified on this machine class)
 missing=()

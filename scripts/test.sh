@@ -94,6 +94,60 @@ run_scenario() {
   molecule test -s "$1"
 }
 
+# Molecule scenarios run in MOLECULE_LANES parallel lanes (default 2): they spend most of their
+# time waiting on hosts (SSH round trips, services starting, probe timeouts), not on the CPU, and
+# each has its own network, subnet and container names. A lane takes the longest scenario left
+# (the costs below, seconds measured alone) until none is left; each scenario's output goes to
+# tests/output/molecule/<scenario>.log and is printed when the scenario ends.
+declare -A SCENARIO_COST=([multiconnect]=730 [faults]=850 [single]=570 [firewall]=305 [firewall_single]=265
+                          [database_postgresql]=155 [database_mariadb]=130 [timesync]=120)
+LOGS=tests/output/molecule
+
+run_lane() {  # run_lane LANE SCENARIO...: one line "rc seconds scenario" per scenario in $LOGS/lane-LANE
+  local lane=$1; shift
+  local s t0 rc
+  for s in "$@"; do
+    t0=$(date +%s)
+    run_scenario "$s" >"$LOGS/$s.log" 2>&1; rc=$?
+    echo "$rc $(( $(date +%s) - t0 )) $s" >>"$LOGS/lane-$lane"
+    printf '\n===== molecule %s (lane %s, exit %s) =====\n' "$s" "$lane" "$rc"
+    if [ "$rc" -eq 0 ]; then tail -n 40 "$LOGS/$s.log"; else cat "$LOGS/$s.log"; fi
+  done
+}
+
+run_molecule_lanes() {
+  local lanes=${MOLECULE_LANES:-2} list=() i lane rc dt s
+  mkdir -p "$LOGS" && rm -f "$LOGS"/lane-*
+  # Longest first, each to the lane with the least work so far.
+  mapfile -t list < <(for s in $(scenarios); do echo "${SCENARIO_COST[$s]:-300} $s"; done | sort -rn | awk '{print $2}')
+  local -a load=() members=()
+  for ((i = 0; i < lanes; i++)); do load[i]=0; members[i]=""; done
+  for s in "${list[@]}"; do
+    lane=0
+    for ((i = 1; i < lanes; i++)); do [ "${load[i]}" -lt "${load[lane]}" ] && lane=$i; done
+    load[lane]=$(( load[lane] + ${SCENARIO_COST[$s]:-300} )); members[lane]="${members[lane]} $s"
+  done
+  local pids=()
+  for ((i = 0; i < lanes; i++)); do
+    [ -n "${members[i]}" ] || continue
+    echo "lane $i:${members[i]}"
+    # shellcheck disable=SC2086  # the scenario names are words
+    run_lane "$i" ${members[i]} &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for ((i = 0; i < lanes; i++)); do
+    [ -f "$LOGS/lane-$i" ] || continue
+    while read -r rc dt s; do
+      if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1)); results+=("PASS  ${dt}s  molecule $s (lane $i)")
+      else
+        failed=$((failed + 1)); results+=("FAIL  ${dt}s  molecule $s (lane $i, exit $rc; $LOGS/$s.log)")
+      fi
+    done <"$LOGS/lane-$i"
+  done
+}
+
 scenarios() {
   if [ -n "${SCENARIOS:-}" ]; then
     echo "$SCENARIOS"
@@ -116,9 +170,9 @@ want preflight && step preflight run_preflight
 want integration && step integration run_integration
 want simulator && step simulator run_simulator
 if want molecule; then
-  for s in $(scenarios); do
-    step "molecule $s" run_scenario "$s"
-  done
+  t0=$(date +%s)
+  run_molecule_lanes
+  results+=("----  $(( $(date +%s) - t0 ))s  molecule, ${MOLECULE_LANES:-2} lanes (wall)")
 fi
 
 printf '\n===== summary =====\n'
