@@ -31,6 +31,12 @@ rc=0
 ) || rc=$?
 
 dt=$(( $(date +%s) - t0 ))
+# The faults scenario's reports and the report page's screenshots outlive the clone.
+if [ -d "$tmp/src/tests/output/faults" ]; then
+  keep=${TMPDIR:-/var/tmp}/waent-fresh-reports/${rev:0:7}
+  mkdir -p "$keep" && cp -a "$tmp/src/tests/output/faults/." "$keep/"
+  echo "[test-fresh] audit reports and screenshots of the faults scenario: $keep"
+fi
 if [ "$rc" -eq 0 ]; then
   rm -rf "$tmp"
   echo "[test-fresh] PASS: make test on a fresh setup in $((dt / 60)) min $((dt % 60)) s"
