@@ -63,12 +63,6 @@ class Cells(HTMLParser):
             self.summary = data
 
 
-def verdict(cell):
-    if cell["expected"] == "open":
-        return "ok" if cell["observed"] == "open" else "blocked"
-    return "ok" if cell["observed"] == "filtered" else "unexpected-open"
-
-
 def problems(dom, report):
     parsed = Cells()
     parsed.feed(dom)
@@ -86,11 +80,12 @@ def problems(dom, report):
         if cell is None:
             out.append(f"matrix: no cell for {key}")
             continue
-        bad = [m for m in members if verdict(m) != "ok"]
+        # The report's JSON carries each cell's verdict (expected against observed).
+        bad = [m for m in members if m["verdict"] != "ok"]
         if cell["data-observed"] not in {m["observed"] for m in (bad or members)}:
             out.append(f"matrix {key}: shows {cell['data-observed']}, observed {[m['observed'] for m in members]}")
         if bool(bad) != ("ok" not in cell["class"].split()):
-            out.append(f"matrix {key}: class {cell['class']!r} for verdicts {[verdict(m) for m in members]}")
+            out.append(f"matrix {key}: class {cell['class']!r} for verdicts {[m['verdict'] for m in members]}")
     if len(shown) != len(groups):
         out.append(f"matrix: {len(shown)} cells rendered for {len(groups)} (source, port) pairs")
     return out
